@@ -1,0 +1,182 @@
+//! The shared medical record (DMP): documents and their content.
+//!
+//! Every read here leaves out documents the patient hid or their author
+//! masked: they are not merely filtered later, they are never selected.
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Result, decode};
+use crate::db::Db;
+use crate::model::{self, DocumentCategory, Origin, PatientId, Writer};
+
+pub const MAX_ROWS: u32 = 1000;
+
+/// A document's description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentMeta {
+    pub id: String,
+    pub category: DocumentCategory,
+    pub doc_type: String,
+    pub title: String,
+    pub author: String,
+    pub origin: Origin,
+    pub written_by: Option<String>,
+    pub date: i64,
+    pub format: String,
+    pub size: u64,
+}
+
+/// What a writer provides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentDraft {
+    pub category: DocumentCategory,
+    pub doc_type: String,
+    pub title: String,
+    pub author: String,
+    pub date: i64,
+    pub format: String,
+    pub content: Vec<u8>,
+    /// Set by professionals' systems; a masked document never reaches a service.
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocumentQuery<'a> {
+    pub categories: &'a [DocumentCategory],
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+const COLUMNS: &str =
+    "id, category, doc_type, title, author, origin, written_by, document_date, format, size";
+const VISIBLE: &str = "hidden = 0 AND masked = 0";
+
+/// Visible documents matching `q`, newest first.
+pub async fn list(
+    db: &Db,
+    patient: &PatientId,
+    q: &DocumentQuery<'_>,
+) -> Result<Vec<DocumentMeta>> {
+    if q.categories.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..q.categories.len())
+        .map(|i| format!("${}", i + 4))
+        .collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM documents \
+         WHERE patient_id = $1 AND {VISIBLE} AND document_date >= $2 AND document_date < $3 \
+         AND category IN ({}) ORDER BY document_date DESC, id DESC LIMIT {}",
+        placeholders.join(", "),
+        super::limit(q.limit, MAX_ROWS)
+    );
+    let (since, until) = super::range(q.since, q.until);
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .bind(since)
+        .bind(until);
+    for category in q.categories {
+        query = query.bind(category.as_str());
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A visible document's description.
+pub async fn meta(db: &Db, patient: &PatientId, id: &str) -> Result<Option<DocumentMeta>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM documents WHERE patient_id = $1 AND id = $2 AND {VISIBLE}");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A visible document's content.
+pub async fn content(db: &Db, patient: &PatientId, id: &str) -> Result<Option<Vec<u8>>> {
+    let sql =
+        format!("SELECT content FROM documents WHERE patient_id = $1 AND id = $2 AND {VISIBLE}");
+    let row: Option<(Vec<u8>,)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|(content,)| content))
+}
+
+pub async fn add(
+    db: &Db,
+    patient: &PatientId,
+    writer: &Writer,
+    draft: DocumentDraft,
+) -> Result<DocumentMeta> {
+    let id = model::new_id();
+    let size = draft.content.len() as u64;
+    sqlx::query(
+        "INSERT INTO documents (id, patient_id, category, doc_type, title, author, origin, written_by, \
+         component_digest, document_date, format, size, content, hidden, masked, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15)",
+    )
+    .bind(&id)
+    .bind(patient.as_str())
+    .bind(draft.category.as_str())
+    .bind(&draft.doc_type)
+    .bind(&draft.title)
+    .bind(&draft.author)
+    .bind(writer.origin().as_str())
+    .bind(writer.service().map(|s| s.as_str().to_owned()))
+    .bind(writer.component().map(|c| c.to_hex()))
+    .bind(draft.date)
+    .bind(&draft.format)
+    .bind(size as i64)
+    .bind(draft.content)
+    .bind(i64::from(draft.masked))
+    .bind(model::now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(DocumentMeta {
+        id,
+        category: draft.category,
+        doc_type: draft.doc_type,
+        title: draft.title,
+        author: draft.author,
+        origin: writer.origin(),
+        written_by: writer.service().map(|s| s.as_str().to_owned()),
+        date: draft.date,
+        format: draft.format,
+        size,
+    })
+}
+
+/// Hides or shows a document (the patient's choice).
+pub async fn set_hidden(db: &Db, patient: &PatientId, id: &str, hidden: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE documents SET hidden = $1 WHERE patient_id = $2 AND id = $3")
+        .bind(i64::from(hidden))
+        .bind(patient.as_str())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+fn from_row(row: &AnyRow) -> Result<DocumentMeta> {
+    let size: i64 = row.try_get("size")?;
+    Ok(DocumentMeta {
+        id: row.try_get("id")?,
+        category: decode("documents.category", row.try_get("category")?, |s| {
+            s.parse().ok()
+        })?,
+        doc_type: row.try_get("doc_type")?,
+        title: row.try_get("title")?,
+        author: row.try_get("author")?,
+        origin: decode("documents.origin", row.try_get("origin")?, Origin::parse)?,
+        written_by: row.try_get("written_by")?,
+        date: row.try_get("document_date")?,
+        format: row.try_get("format")?,
+        size: size.max(0) as u64,
+    })
+}

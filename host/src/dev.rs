@@ -1,0 +1,246 @@
+//! `officine dev`: the embedded default, for trying Officine on one machine.
+//!
+//! DEVELOPMENT ONLY. The routes here have no authentication: every request
+//! acts for the demo patient. The public, authenticated API is a separate
+//! surface; nothing here must be exposed beyond loopback.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::db::{Db, seed};
+use crate::model::{PatientId, now_millis};
+use crate::platform::Interfaces;
+use crate::relay;
+use crate::runtime::{CallContext, Runtime, RuntimeConfig};
+use crate::service::Service;
+
+/// Where `officine dev` keeps its data, and what it serves.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Extra services: (component, manifest).
+    pub services: Vec<(PathBuf, PathBuf)>,
+    /// Build and load the repository's example services.
+    pub examples: bool,
+}
+
+/// Shared state of the development server.
+pub struct DevApp {
+    runtime: Runtime,
+    db: Db,
+    patient: PatientId,
+    /// Services by host-name label (`weight-tracker` for
+    /// `weight-tracker.svc.localhost`).
+    services: BTreeMap<String, Service>,
+}
+
+impl DevApp {
+    /// Prepares the data directory, database, demo data and services.
+    pub async fn prepare(options: &DevOptions) -> anyhow::Result<DevApp> {
+        create_private_dir(&options.data_dir)?;
+        let db = Db::open_sqlite(&options.data_dir.join("officine.db"))
+            .await
+            .context("opening the database")?;
+        let seeded = seed::seed_demo(&db, now_millis())
+            .await
+            .context("seeding demo data")?;
+        let runtime = Runtime::new(
+            RuntimeConfig::default(),
+            Some(&options.data_dir.join("components")),
+        )?;
+
+        let mut sources = options.services.clone();
+        if options.examples {
+            let workspace = crate::examples::workspace().context(
+                "the example services are built from the Officine repository, which was not found; \
+                 pass --no-examples and --service COMPONENT:MANIFEST instead",
+            )?;
+            for example in crate::examples::build(&workspace)? {
+                sources.push((example.wasm, example.manifest));
+            }
+        }
+        let mut services = BTreeMap::new();
+        for (wasm, manifest) in &sources {
+            let service = Service::load(&runtime, wasm, manifest)?;
+            let label = host_label(service.manifest.id().as_str());
+            if services.contains_key(&label) {
+                anyhow::bail!("two services would be served at {label}.svc.localhost");
+            }
+            services.insert(label, service);
+        }
+        Ok(DevApp {
+            runtime,
+            db,
+            patient: seeded.patient,
+            services,
+        })
+    }
+
+    /// The router: the index on the platform's host, each service on its own
+    /// `<label>.svc.localhost` host so its pages never share the platform's
+    /// origin.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new().fallback(dispatch).with_state(self)
+    }
+
+    /// `(label, service)` pairs, for printing URLs.
+    pub fn services(&self) -> impl Iterator<Item = (&str, &Service)> {
+        self.services.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// Runs the development server until Ctrl-C.
+pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
+    let app = Arc::new(DevApp::prepare(&options).await?);
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Officine (development mode: no authentication, demo patient only)");
+    println!("  data:      {}", options.data_dir.display());
+    println!("  platform:  http://{addr}/");
+    for (label, service) in app.services() {
+        println!(
+            "  {:<28} http://{label}.svc.localhost:{}/",
+            service.manifest.name(),
+            addr.port()
+        );
+    }
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// The last label of a service id: `fr.officine.weight-tracker` → `weight-tracker`.
+fn host_label(id: &str) -> String {
+    id.rsplit('.').next().unwrap_or(id).to_owned()
+}
+
+/// The service label in a `Host` header of the form `<label>.svc.localhost[:port]`.
+fn service_label(host: &str) -> Option<&str> {
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name.strip_suffix(".svc.localhost")
+}
+
+async fn dispatch(State(app): State<Arc<DevApp>>, request: Request) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    match service_label(&host) {
+        Some(label) => match app.services.get(label) {
+            Some(service) => invoke(&app, service, request).await,
+            None => (StatusCode::NOT_FOUND, "no such service").into_response(),
+        },
+        None if request.uri().path() == "/" => index(&app, &host),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, relay::MAX_REQUEST_BODY).await {
+        Ok(body) => body.to_vec(),
+        Err(_) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body over 1 MiB").into_response();
+        }
+    };
+    let call = CallContext {
+        db: app.db.clone(),
+        patient: app.patient.clone(),
+        service: service.manifest.id().clone(),
+        service_name: service.manifest.name().to_owned(),
+        // Consent enforcement comes with grants; until then the dev server
+        // links every interface.
+        interfaces: Interfaces::all(),
+    };
+    let request = relay::to_component(&parts, body);
+    let id = service.manifest.id().as_str();
+    match app
+        .runtime
+        .invoke(&service.component, &call, &request)
+        .await
+    {
+        Ok(response) => relay::from_component(id, response),
+        Err(error) => {
+            tracing::warn!(service = id, %error, "invocation failed");
+            (
+                StatusCode::BAD_GATEWAY,
+                format!("the service failed: {error}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn index(app: &DevApp, host: &str) -> Response {
+    let port = host.rsplit_once(':').map_or("80", |(_, port)| port);
+    let mut items = String::new();
+    for (label, service) in app.services() {
+        let url = format!("http://{label}.svc.localhost:{port}/");
+        items.push_str(&format!(
+            "<li><a href=\"{url}\">{}</a> — {} <code>{}</code></li>\n",
+            escape(service.manifest.name()),
+            escape(service.manifest.description()),
+            service.component.digest()
+        ));
+    }
+    Html(format!(
+        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Officine — développement</title></head>\n\
+         <body><main><h1>Officine — mode développement</h1>\n\
+         <p>Sans authentification : chaque service s'ouvre pour la patiente de démonstration.</p>\n\
+         <ul>\n{items}</ul></main></body></html>\n"
+    ))
+    .into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Health data lives here: readable by this user only.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("restricting {}", dir.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_found_by_host_name() {
+        assert_eq!(
+            service_label("weight-tracker.svc.localhost:8080"),
+            Some("weight-tracker")
+        );
+        assert_eq!(
+            service_label("weight-tracker.svc.localhost"),
+            Some("weight-tracker")
+        );
+        assert_eq!(service_label("127.0.0.1:8080"), None);
+        assert_eq!(service_label("evil.example"), None);
+        assert_eq!(host_label("fr.officine.weight-tracker"), "weight-tracker");
+    }
+}

@@ -1,0 +1,17 @@
+//! Officine's host: runs listed services as sandboxed WebAssembly components
+//! against the patient data they were granted.
+//!
+//! Data flows one way: a request names a patient and a service, the runtime
+//! instantiates the service's component with only the platform interfaces
+//! its consent covers, and each platform call reads or writes storage for
+//! that patient only.
+
+pub mod db;
+pub mod dev;
+pub mod examples;
+pub mod harness;
+pub mod model;
+pub mod platform;
+pub mod relay;
+pub mod runtime;
+pub mod service;

@@ -1,0 +1,223 @@
+//! The platform's own vocabulary: identifiers, measure metadata, provenance.
+//!
+//! These are plain Rust types shared by storage, the platform interfaces and
+//! (later) the HTTP API; the WIT bindings convert to and from them at the
+//! component boundary.
+
+use std::fmt;
+
+pub use officine_registry::{DocumentCategory, MeasureKind, ServiceId};
+
+/// A patient's internal platform id. Never the national health identifier
+/// (INS): that one stays out of every table a component can reach.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PatientId(String);
+
+impl PatientId {
+    /// Wraps an id read from storage or chosen by the platform.
+    pub fn new(id: impl Into<String>) -> PatientId {
+        PatientId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The sha256 of a component's bytes, which is how the platform names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ComponentDigest([u8; 32]);
+
+impl ComponentDigest {
+    /// Hashes component bytes.
+    pub fn of(bytes: &[u8]) -> ComponentDigest {
+        use sha2::Digest as _;
+        ComponentDigest(sha2::Sha256::digest(bytes).into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, as stored and displayed.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for ComponentDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.to_hex())
+    }
+}
+
+/// Who wrote a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    Patient,
+    Professional,
+    Service,
+    Platform,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Patient => "patient",
+            Origin::Professional => "professional",
+            Origin::Service => "service",
+            Origin::Platform => "platform",
+        }
+    }
+
+    /// Reads the stored form; anything unknown is a storage fault.
+    pub fn parse(s: &str) -> Option<Origin> {
+        Some(match s {
+            "patient" => Origin::Patient,
+            "professional" => Origin::Professional,
+            "service" => Origin::Service,
+            "platform" => Origin::Platform,
+            _ => return None,
+        })
+    }
+}
+
+/// The provenance recorded with every write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writer {
+    Patient,
+    Professional {
+        name: String,
+    },
+    /// A listed service, running a given component on the patient's behalf.
+    Service {
+        service: ServiceId,
+        component: ComponentDigest,
+    },
+    Platform,
+}
+
+impl Writer {
+    pub fn origin(&self) -> Origin {
+        match self {
+            Writer::Patient => Origin::Patient,
+            Writer::Professional { .. } => Origin::Professional,
+            Writer::Service { .. } => Origin::Service,
+            Writer::Platform => Origin::Platform,
+        }
+    }
+
+    pub fn service(&self) -> Option<&ServiceId> {
+        match self {
+            Writer::Service { service, .. } => Some(service),
+            _ => None,
+        }
+    }
+
+    pub fn component(&self) -> Option<ComponentDigest> {
+        match self {
+            Writer::Service { component, .. } => Some(*component),
+            _ => None,
+        }
+    }
+}
+
+/// Coding of a measure kind: LOINC code, UCUM unit, and the range of values
+/// the platform accepts as plausible.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeasureCoding {
+    pub loinc: &'static str,
+    pub unit: &'static str,
+    pub display: &'static str,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The coding of each measure kind, as published in the WIT contract.
+pub fn coding(kind: MeasureKind) -> MeasureCoding {
+    let (loinc, unit, display, min, max) = match kind {
+        MeasureKind::Weight => ("29463-7", "kg", "Body weight", 0.5, 500.0),
+        MeasureKind::Height => ("8302-2", "cm", "Body height", 20.0, 300.0),
+        MeasureKind::Bmi => ("39156-5", "kg/m2", "Body mass index", 1.0, 200.0),
+        MeasureKind::WaistCircumference => ("8280-0", "cm", "Waist circumference", 20.0, 300.0),
+        MeasureKind::BodyTemperature => ("8310-5", "Cel", "Body temperature", 25.0, 45.0),
+        MeasureKind::BloodGlucose => ("2345-7", "mg/dL", "Glucose", 10.0, 1500.0),
+        MeasureKind::PainSeverity => ("72514-3", "{score}", "Pain severity 0-10", 0.0, 10.0),
+        MeasureKind::HeartRate => ("8867-4", "/min", "Heart rate", 20.0, 300.0),
+        MeasureKind::DailySteps => ("41950-7", "1/(24.h)", "Steps in 24 hours", 0.0, 200_000.0),
+    };
+    MeasureCoding {
+        loinc,
+        unit,
+        display,
+        min,
+        max,
+    }
+}
+
+/// BMI from a weight in kg and a height in cm, rounded to one decimal as
+/// displayed to patients.
+pub fn bmi(weight_kg: f64, height_cm: f64) -> f64 {
+    let metres = height_cm / 100.0;
+    (weight_kg / (metres * metres) * 10.0).round() / 10.0
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A fresh record id: time-ordered, so new rows land at the end of indexes.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bmi_matches_the_usual_formula() {
+        assert_eq!(bmi(70.0, 175.0), 22.9);
+        assert_eq!(bmi(95.5, 180.0), 29.5);
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_loinc_code() {
+        let mut codes: Vec<_> = MeasureKind::ALL.iter().map(|k| coding(*k).loinc).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), MeasureKind::ALL.len());
+    }
+
+    #[test]
+    fn digest_displays_as_prefixed_hex() {
+        let d = ComponentDigest::of(b"");
+        assert_eq!(
+            d.to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn origin_round_trips() {
+        for o in [
+            Origin::Patient,
+            Origin::Professional,
+            Origin::Service,
+            Origin::Platform,
+        ] {
+            assert_eq!(Origin::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(Origin::parse("robot"), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! `officine:platform/messaging`.
+
+use super::{Platform, check_text};
+use crate::db::messages as db;
+use crate::runtime::bindings::messaging::{Host, Message};
+use crate::runtime::bindings::types::{Error, Timestamp};
+
+/// Largest message body a service may send.
+pub const MAX_BODY: usize = 64 * 1024;
+
+impl Host for Platform {
+    async fn list(
+        &mut self,
+        since: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Message>, Error> {
+        let rows = db::list(&self.db, &self.patient, since, limit)
+            .await
+            .map_err(|e| self.unavailable("messaging.list", e))?;
+        Ok(rows.into_iter().map(|m| self.message_to_wit(m)).collect())
+    }
+
+    async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
+        check_text("subject", &subject, 1, 200)?;
+        if body.is_empty() {
+            return Err(Error::Invalid("body is empty".to_owned()));
+        }
+        if body.len() > MAX_BODY {
+            return Err(Error::Limit(format!(
+                "body is {} bytes, over the {MAX_BODY} bytes a message may hold",
+                body.len()
+            )));
+        }
+        // Always a new thread to the patient: a service never writes into a
+        // professional's exchange.
+        let sender = self.service_name.clone();
+        let message = db::add(
+            &self.db,
+            &self.patient,
+            &self.writer(),
+            &sender,
+            None,
+            &subject,
+            &body,
+        )
+        .await
+        .map_err(|e| self.unavailable("messaging.send", e))?;
+        Ok(self.message_to_wit(message))
+    }
+}
+
+impl Platform {
+    fn message_to_wit(&self, m: db::Message) -> Message {
+        Message {
+            mine: self.is_mine(m.written_by.as_deref()),
+            id: m.id,
+            thread: m.thread,
+            origin: m.origin.into(),
+            sender: m.sender,
+            subject: m.subject,
+            body: m.body,
+            sent_at: m.sent_at,
+            read: m.read,
+        }
+    }
+}

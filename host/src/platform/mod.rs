@@ -1,0 +1,219 @@
+//! The platform interfaces, as a component sees them.
+//!
+//! One module per WIT interface, all of the same shape: an `impl Host for
+//! Platform` that validates the guest's arguments, calls storage for this
+//! invocation's patient only, and converts the result. Guest-visible failures
+//! (`denied`, `invalid`, …) are values of the WIT `error` variant, never
+//! traps; storage faults are logged here and answered as `unavailable`.
+
+mod agenda;
+mod dmp;
+pub(crate) mod log;
+mod measures;
+mod messaging;
+mod storage;
+
+use std::fmt;
+
+use crate::db::{Db, DbError};
+use crate::model::{ComponentDigest, Origin, PatientId, ServiceId, Writer};
+use crate::runtime::bindings::types::{self, Error};
+
+/// One platform interface that can be linked for an invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interface {
+    Measures,
+    Agenda,
+    Dmp,
+    Messaging,
+    Storage,
+    Log,
+}
+
+impl Interface {
+    pub const ALL: [Interface; 6] = [
+        Interface::Measures,
+        Interface::Agenda,
+        Interface::Dmp,
+        Interface::Messaging,
+        Interface::Storage,
+        Interface::Log,
+    ];
+
+    /// The WIT interface name, e.g. `officine:platform/measures`.
+    pub fn wit_name(self) -> &'static str {
+        match self {
+            Interface::Measures => "officine:platform/measures",
+            Interface::Agenda => "officine:platform/agenda",
+            Interface::Dmp => "officine:platform/dmp",
+            Interface::Messaging => "officine:platform/messaging",
+            Interface::Storage => "officine:platform/storage",
+            Interface::Log => "officine:platform/log",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// The set of platform interfaces linked for an invocation. Consent decides
+/// it; an interface outside the set is not reachable by the component.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Interfaces(u8);
+
+impl Interfaces {
+    pub const fn none() -> Interfaces {
+        Interfaces(0)
+    }
+
+    pub fn all() -> Interfaces {
+        Interface::ALL.into_iter().collect()
+    }
+
+    pub fn with(self, interface: Interface) -> Interfaces {
+        Interfaces(self.0 | interface.bit())
+    }
+
+    pub fn contains(self, interface: Interface) -> bool {
+        self.0 & interface.bit() != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Interface> {
+        Interface::ALL
+            .into_iter()
+            .filter(move |i| self.contains(*i))
+    }
+}
+
+impl FromIterator<Interface> for Interfaces {
+    fn from_iter<I: IntoIterator<Item = Interface>>(iter: I) -> Interfaces {
+        iter.into_iter().fold(Interfaces::none(), Interfaces::with)
+    }
+}
+
+impl fmt::Debug for Interfaces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// Platform limits that apply inside platform calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformLimits {
+    /// Bytes of `storage` per (service, patient), keys included.
+    pub storage_quota: u64,
+}
+
+impl Default for PlatformLimits {
+    fn default() -> Self {
+        PlatformLimits {
+            storage_quota: 1024 * 1024,
+        }
+    }
+}
+
+/// What one invocation's platform calls act on and for whom.
+pub struct Platform {
+    db: Db,
+    patient: PatientId,
+    service: ServiceId,
+    service_name: String,
+    component: ComponentDigest,
+    limits: PlatformLimits,
+}
+
+impl Platform {
+    pub fn new(
+        db: Db,
+        patient: PatientId,
+        service: ServiceId,
+        service_name: String,
+        component: ComponentDigest,
+        limits: PlatformLimits,
+    ) -> Platform {
+        Platform {
+            db,
+            patient,
+            service,
+            service_name,
+            component,
+            limits,
+        }
+    }
+
+    /// The provenance recorded with this invocation's writes.
+    fn writer(&self) -> Writer {
+        Writer::Service {
+            service: self.service.clone(),
+            component: self.component,
+        }
+    }
+
+    /// Whether a record was written by this service.
+    fn is_mine(&self, written_by: Option<&str>) -> bool {
+        written_by == Some(self.service.as_str())
+    }
+
+    /// Logs a storage fault with what the operator needs, and gives the
+    /// component only `unavailable`.
+    fn unavailable(&self, call: &'static str, error: DbError) -> Error {
+        tracing::error!(service = %self.service, call, %error, "platform call failed");
+        Error::Unavailable
+    }
+}
+
+impl types::Host for Platform {}
+
+impl From<Origin> for types::Origin {
+    fn from(origin: Origin) -> Self {
+        match origin {
+            Origin::Patient => types::Origin::Patient,
+            Origin::Professional => types::Origin::Professional,
+            Origin::Service => types::Origin::Service,
+            Origin::Platform => types::Origin::Platform,
+        }
+    }
+}
+
+/// Checks a short text field: length in characters and no control characters.
+fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Error> {
+    let chars = value.chars().count();
+    if chars < min || chars > max {
+        return Err(Error::Invalid(if min > 0 {
+            format!("{field} must be {min} to {max} characters long")
+        } else {
+            format!("{field} must be at most {max} characters long")
+        }));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Record ids are platform-made; anything longer cannot exist, so it is
+/// answered without a query.
+fn plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64
+}
+
+/// Rejects timestamps far from any real date (before 1900 or after 2200).
+fn check_timestamp(field: &str, at: i64) -> Result<(), Error> {
+    const MIN: i64 = -2_208_988_800_000; // 1900-01-01
+    const MAX: i64 = 7_258_118_400_000; // 2200-01-01
+    if (MIN..MAX).contains(&at) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!("{field} is not a plausible date")))
+    }
+}
+
+fn check_range(since: Option<i64>, until: Option<i64>) -> Result<(), Error> {
+    match (since, until) {
+        (Some(s), Some(u)) if s > u => Err(Error::Invalid("since is after until".to_owned())),
+        _ => Ok(()),
+    }
+}

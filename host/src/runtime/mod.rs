@@ -1,0 +1,13 @@
+//! The wasm side of the host: engine, component loading and caching, and
+//! invocations.
+
+pub mod bindings;
+pub mod cache;
+pub mod component;
+pub mod engine;
+pub mod invoke;
+mod output;
+
+pub use component::{LoadError, LoadedComponent};
+pub use engine::RuntimeConfig;
+pub use invoke::{CallContext, InvokeError, Runtime};

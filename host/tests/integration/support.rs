@@ -1,0 +1,161 @@
+//! Shared helpers: scratch databases, components built from WAT, requests.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use officine_host::db::{Db, seed};
+use officine_host::model::{PatientId, ServiceId, now_millis};
+use officine_host::platform::Interfaces;
+use officine_host::runtime::bindings::handler::{Request, Response};
+use officine_host::runtime::{CallContext, LoadedComponent, Runtime, RuntimeConfig};
+
+/// A scratch SQLite database seeded with the demo patient, deleted on drop.
+pub struct Scratch {
+    pub db: Db,
+    pub patient: PatientId,
+    _dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub async fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite(&dir.path().join("test.db")).await.unwrap();
+        let seeded = seed::seed_demo(&db, now_millis()).await.unwrap();
+        Scratch {
+            db,
+            patient: seeded.patient,
+            _dir: dir,
+        }
+    }
+
+    /// A call for the demo patient by `service`, with every interface linked.
+    pub fn call(&self, service: &str) -> CallContext {
+        self.call_with(service, Interfaces::all())
+    }
+
+    pub fn call_with(&self, service: &str, interfaces: Interfaces) -> CallContext {
+        CallContext {
+            db: self.db.clone(),
+            patient: self.patient.clone(),
+            service: ServiceId::new(service).unwrap(),
+            service_name: format!("Service {service}"),
+            interfaces,
+        }
+    }
+}
+
+/// One runtime for the whole test binary, as in production: one engine per
+/// process. No disk cache.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(RuntimeConfig::default(), None).unwrap())
+}
+
+/// The repository's `wit/` directory.
+pub fn wit_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../wit")
+}
+
+/// Builds a component of the `service` world from a core module in WAT.
+/// The module imports platform functions under their canonical-ABI names
+/// (`"officine:platform/storage@0.1.0" "get"`) and exports
+/// `officine:platform/handler@0.1.0#handle`, `memory` and `cabi_realloc`.
+pub fn component_from_wat(wat: &str) -> Vec<u8> {
+    component_from_wat_in_world(wat, &wit_dir(), "service")
+}
+
+/// Same, against another WIT package and world (for components the
+/// platform must refuse).
+pub fn component_from_wat_in_world(wat: &str, wit: &std::path::Path, world: &str) -> Vec<u8> {
+    let mut module = wat::parse_str(wat).expect("valid WAT");
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_path(wit).expect("valid WIT");
+    let world = resolve
+        .select_world(&[package], Some(world))
+        .expect("world exists");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("metadata embeds");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module accepted")
+        .validate(true)
+        .encode()
+        .expect("component encodes")
+}
+
+/// Loads component bytes into the shared runtime.
+pub fn load(bytes: &[u8]) -> LoadedComponent {
+    runtime().load(bytes).expect("component accepted")
+}
+
+pub fn get(path: &str) -> Request {
+    request("GET", path, Vec::new())
+}
+
+pub fn request(method: &str, path: &str, body: Vec<u8>) -> Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    Request {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers: Vec::new(),
+        body,
+    }
+}
+
+pub fn body_text(response: &Response) -> String {
+    String::from_utf8(response.body.clone()).expect("UTF-8 body")
+}
+
+/// Builds a component from WAT against a world defined in `extra_wit`, a
+/// package that may use the platform's interfaces (for components the
+/// platform must refuse).
+pub fn component_from_wat_with_wit(wat: &str, extra_wit: &str, world: &str) -> Vec<u8> {
+    let mut module = wat::parse_str(wat).expect("valid WAT");
+    let mut resolve = wit_parser::Resolve::default();
+    resolve.push_path(wit_dir()).expect("platform WIT");
+    let package = resolve.push_str("extra.wit", extra_wit).expect("extra WIT");
+    let world = resolve
+        .select_world(&[package], Some(world))
+        .expect("world exists");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("metadata embeds");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module accepted")
+        .validate(true)
+        .encode()
+        .expect("component encodes")
+}
+
+/// The smallest service: answers every request with status 200 and an
+/// empty body. Its memory holds the response record at offset 16.
+pub const MINIMAL_SERVICE: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $ptr i32)
+    (local.set $ptr (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get 3)))
+    (local.get $ptr))
+  (func (export "officine:platform/handler@0.1.0#handle")
+    (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
+    ;; response at 16: status 200, no headers, empty body
+    (i32.store16 (i32.const 16) (i32.const 200))
+    (i32.store (i32.const 20) (i32.const 0))
+    (i32.store (i32.const 24) (i32.const 0))
+    (i32.store (i32.const 28) (i32.const 0))
+    (i32.store (i32.const 32) (i32.const 0))
+    (i32.const 16)))
+"#;

@@ -1,0 +1,169 @@
+//! The example service, built from source and run against a seeded database.
+
+use std::sync::OnceLock;
+
+use officine_host::examples;
+use officine_host::runtime::LoadedComponent;
+use serde_json::Value;
+
+use crate::support::{Scratch, body_text, get, request, runtime};
+
+const SERVICE: &str = "fr.officine.weight-tracker";
+
+/// Builds `plugins/weight-tracker` with cargo (once per test binary) and
+/// loads it.
+fn weight_tracker() -> &'static LoadedComponent {
+    static COMPONENT: OnceLock<LoadedComponent> = OnceLock::new();
+    COMPONENT.get_or_init(|| {
+        let workspace = examples::workspace().expect("the repository");
+        let built = examples::build(&workspace).expect("example services build");
+        let example = built
+            .iter()
+            .find(|e| e.package == "weight-tracker")
+            .unwrap();
+        let bytes = std::fs::read(&example.wasm).unwrap();
+        runtime().load(&bytes).expect("weight-tracker is accepted")
+    })
+}
+
+async fn summary(scratch: &Scratch) -> Value {
+    let response = runtime()
+        .invoke(
+            weight_tracker(),
+            &scratch.call(SERVICE),
+            &get("/api/summary"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", body_text(&response));
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+async fn count(scratch: &Scratch, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(scratch.db.pool())
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_shows_the_seeded_weight_height_and_computed_bmi() {
+    let scratch = Scratch::new().await;
+    let json = summary(&scratch).await;
+    let (latest,): (f64,) = sqlx::query_as(
+        "SELECT value FROM measures WHERE patient_id = 'demo' AND kind = 'weight' \
+         ORDER BY effective_at DESC LIMIT 1",
+    )
+    .fetch_one(scratch.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(json["weight"]["value"].as_f64(), Some(latest));
+    assert_eq!(json["weight"]["unit"], "kg");
+    assert_eq!(json["height"]["value"].as_f64(), Some(176.0));
+    let expected_bmi = (latest / (1.76 * 1.76) * 10.0).round() / 10.0;
+    assert_eq!(json["bmi"]["value"].as_f64(), Some(expected_bmi));
+    assert_eq!(json["goal"], Value::Null);
+    // 90 days of a weighing every third day.
+    let trend = json["trend"].as_array().unwrap();
+    assert!((29..=31).contains(&trend.len()), "{} points", trend.len());
+    assert!(trend.iter().all(|p| p["bmi"].is_number()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_shows_the_weight_and_the_forms() {
+    let scratch = Scratch::new().await;
+    let response = runtime()
+        .invoke(weight_tracker(), &scratch.call(SERVICE), &get("/"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let html = body_text(&response);
+    assert!(html.contains("<html lang=\"fr\""), "{html}");
+    assert!(html.contains("Suivi du poids"));
+    assert!(html.contains("action=\"/weights\""));
+    assert!(html.contains("action=\"/goal\""));
+    assert!(html.contains("176"), "height shown");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posting_a_weight_records_it_with_its_bmi_and_provenance() {
+    let scratch = Scratch::new().await;
+    let mut post = request("POST", "/weights", b"kg=77.9".to_vec());
+    post.headers.push((
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    ));
+    let response = runtime()
+        .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 303, "{}", body_text(&response));
+
+    let (id, origin, by, digest): (String, String, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT id, origin, written_by, component_digest FROM measures \
+         WHERE patient_id = 'demo' AND kind = 'weight' AND value = 77.9",
+        )
+        .fetch_one(scratch.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(origin, "service");
+    assert_eq!(by.as_deref(), Some(SERVICE));
+    assert_eq!(digest, Some(weight_tracker().digest().to_hex()));
+    let (bmi,): (f64,) = sqlx::query_as("SELECT value FROM measures WHERE derived_from = $1")
+        .bind(&id)
+        .fetch_one(scratch.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(bmi, 25.1);
+
+    let json = summary(&scratch).await;
+    assert_eq!(json["weight"]["value"].as_f64(), Some(77.9));
+    assert_eq!(json["bmi"]["value"].as_f64(), Some(25.1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_goal_is_kept_in_the_service_storage() {
+    let scratch = Scratch::new().await;
+    let mut post = request("POST", "/goal", br#"{"kg": 75}"#.to_vec());
+    post.headers
+        .push(("content-type".into(), "application/json".into()));
+    let response = runtime()
+        .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+        .await
+        .unwrap();
+    assert!(
+        response.status < 300,
+        "{} {}",
+        response.status,
+        body_text(&response)
+    );
+    assert_eq!(
+        count(&scratch, "SELECT COUNT(*) FROM service_storage WHERE service_id = 'fr.officine.weight-tracker' AND patient_id = 'demo'").await,
+        1
+    );
+    assert_eq!(summary(&scratch).await["goal"].as_f64(), Some(75.0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_weight_is_refused_and_nothing_changes() {
+    let scratch = Scratch::new().await;
+    let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
+    for body in ["kg=abc", "kg=", "kg=-3", "kg=9000"] {
+        let mut post = request("POST", "/weights", body.as_bytes().to_vec());
+        post.headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        let response = runtime()
+            .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+            .await
+            .unwrap();
+        assert_eq!(response.status, 400, "{body}: {}", body_text(&response));
+    }
+    assert_eq!(
+        count(&scratch, "SELECT COUNT(*) FROM measures").await,
+        before
+    );
+}

@@ -1,0 +1,352 @@
+//! The service manifest, `officine.toml`: typed, and only ever built valid.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use semver::Version;
+use serde::{Serialize, Serializer};
+
+use crate::error::{ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
+use crate::id::ServiceId;
+use crate::scope::Scope;
+use crate::validate;
+
+/// A validated service manifest.
+///
+/// The only way to get one is to parse it ([`Manifest::from_toml_str`],
+/// [`Manifest::load`]), so every `Manifest` satisfies the rules of the
+/// manifest reference: mandatory fields present, texts within their limits,
+/// a known purpose and medical-device status, valid and distinct scopes, each
+/// with a reason.
+///
+/// It serializes (with serde) to the same field names as `officine.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Manifest {
+    pub(crate) id: ServiceId,
+    pub(crate) version: Version,
+    pub(crate) name: String,
+    pub(crate) editor: String,
+    pub(crate) description: String,
+    pub(crate) purpose: Purpose,
+    pub(crate) events: Vec<Event>,
+    pub(crate) consent: ConsentSheet,
+    #[serde(rename = "scopes")]
+    pub(crate) requested_scopes: Vec<RequestedScope>,
+}
+
+impl Manifest {
+    /// Parses and validates the text of an `officine.toml`.
+    ///
+    /// # Errors
+    ///
+    /// [`ManifestError::Syntax`] if the text is not TOML (with the line and
+    /// column), otherwise [`ManifestError::Invalid`] listing every missing,
+    /// unknown or invalid field.
+    pub fn from_toml_str(text: &str) -> Result<Manifest> {
+        let table: toml::Table = toml::from_str(text).map_err(|error| {
+            ManifestError::Syntax(SyntaxError {
+                message: error.message().to_owned(),
+                position: error
+                    .span()
+                    .map(|span| TextPosition::of_offset(text, span.start)),
+            })
+        })?;
+        validate::manifest(table).map_err(ManifestError::Invalid)
+    }
+
+    /// Reads, parses and validates the manifest file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`ManifestError::Io`], carrying `path`, if the file cannot be read (or
+    /// is not UTF-8); otherwise as [`Manifest::from_toml_str`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Manifest> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Manifest::from_toml_str(&text)
+    }
+
+    /// The service's identifier.
+    pub fn id(&self) -> &ServiceId {
+        &self.id
+    }
+
+    /// The version of the service this manifest describes.
+    pub fn version(&self) -> &Version {
+        &self.version
+    }
+
+    /// The service's name as shown to patients.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The editor: who publishes the service.
+    pub fn editor(&self) -> &str {
+        &self.editor
+    }
+
+    /// What the service does, for patients.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The purpose of the processing.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// The events the service subscribes to, in manifest order, each once.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The informed-consent sheet.
+    pub fn consent(&self) -> &ConsentSheet {
+        &self.consent
+    }
+
+    /// The scopes requested, in manifest order, each once, with their reasons.
+    pub fn requested_scopes(&self) -> &[RequestedScope] {
+        &self.requested_scopes
+    }
+
+    /// The scopes requested, without their reasons.
+    pub fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.requested_scopes.iter().map(RequestedScope::scope)
+    }
+}
+
+/// The informed-consent sheet: what a patient reads before granting anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ConsentSheet {
+    pub(crate) retention: String,
+    pub(crate) security: String,
+    pub(crate) recourse: String,
+    pub(crate) legal: Vec<String>,
+    pub(crate) medical_device: MedicalDevice,
+}
+
+impl ConsentSheet {
+    /// How long the data is kept, and what happens to it afterwards.
+    pub fn retention(&self) -> &str {
+        &self.retention
+    }
+
+    /// The security measures taken.
+    pub fn security(&self) -> &str {
+        &self.security
+    }
+
+    /// Whom to contact to exercise one's rights (e.g. the data protection officer).
+    pub fn recourse(&self) -> &str {
+        &self.recourse
+    }
+
+    /// The applicable legal texts; at least one.
+    pub fn legal(&self) -> &[String] {
+        &self.legal
+    }
+
+    /// Whether the service is a medical device, and of which class.
+    pub fn medical_device(&self) -> MedicalDevice {
+        self.medical_device
+    }
+}
+
+/// A scope requested by a manifest, with the reason shown to the patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestedScope {
+    pub(crate) scope: Scope,
+    pub(crate) reason: String,
+}
+
+impl RequestedScope {
+    /// The scope.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// Why the service needs it, in the patient's terms.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// A closed set of names, written in manifests in kebab-case.
+pub(crate) trait Choice: Copy + 'static {
+    /// Every value, in the order of the manifest reference.
+    const ALL: &'static [Self];
+    /// The name in manifests.
+    fn as_str(self) -> &'static str;
+}
+
+/// Parses one of `T::ALL` by name.
+pub(crate) fn parse_choice<T: Choice>(text: &str) -> std::result::Result<T, UnknownValue> {
+    T::ALL
+        .iter()
+        .copied()
+        .find(|value| value.as_str() == text)
+        .ok_or_else(|| UnknownValue {
+            found: text.to_owned(),
+            expected: T::ALL.iter().map(|value| value.as_str()).collect(),
+        })
+}
+
+/// Implements `as_str`, `ALL`, `Display`, `FromStr` and `Serialize` from a
+/// name per variant.
+macro_rules! choice {
+    ($type:ident { $($variant:ident => $name:literal,)+ }) => {
+        impl $type {
+            /// Every value, in the order of the manifest reference.
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
+
+            /// The name used in manifests.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($type::$variant => $name,)+
+                }
+            }
+        }
+
+        impl Choice for $type {
+            const ALL: &'static [Self] = $type::ALL;
+            fn as_str(self) -> &'static str {
+                $type::as_str(self)
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $type {
+            type Err = UnknownValue;
+
+            fn from_str(text: &str) -> std::result::Result<Self, UnknownValue> {
+                parse_choice(text)
+            }
+        }
+
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// The purpose of the processing; the doctrine admits only these four.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// `prevention`.
+    Prevention,
+    /// `diagnosis`.
+    Diagnosis,
+    /// `care`.
+    Care,
+    /// `social-follow-up`: social or medico-social follow-up.
+    SocialFollowUp,
+}
+
+choice!(Purpose {
+    Prevention => "prevention",
+    Diagnosis => "diagnosis",
+    Care => "care",
+    SocialFollowUp => "social-follow-up",
+});
+
+/// Medical-device status under EU regulation 2017/745 (MDR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MedicalDevice {
+    /// `none`: not a medical device.
+    None,
+    /// `class-i`.
+    ClassI,
+    /// `class-iia`.
+    ClassIIa,
+    /// `class-iib`.
+    ClassIIb,
+    /// `class-iii`.
+    ClassIII,
+}
+
+choice!(MedicalDevice {
+    None => "none",
+    ClassI => "class-i",
+    ClassIIa => "class-iia",
+    ClassIIb => "class-iib",
+    ClassIII => "class-iii",
+});
+
+impl MedicalDevice {
+    /// Whether the service is a medical device (of any class).
+    pub fn is_medical_device(self) -> bool {
+        self != MedicalDevice::None
+    }
+}
+
+/// An event a service subscribes to (the hooks are declared now, delivered later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// `measure-added`: a measure was added for the patient.
+    MeasureAdded,
+    /// `daily`: once a day.
+    Daily,
+}
+
+choice!(Event {
+    MeasureAdded => "measure-added",
+    Daily => "daily",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_round_trip() {
+        for purpose in Purpose::ALL {
+            assert_eq!(purpose.as_str().parse(), Ok(*purpose));
+        }
+        for device in MedicalDevice::ALL {
+            assert_eq!(device.to_string().parse(), Ok(*device));
+        }
+        for event in Event::ALL {
+            assert_eq!(event.as_str().parse(), Ok(*event));
+        }
+        assert_eq!(Purpose::ALL.len(), 4);
+        assert_eq!(MedicalDevice::ALL.len(), 5);
+        assert_eq!(Event::ALL.len(), 2);
+    }
+
+    #[test]
+    fn unknown_choice_lists_the_expected_names() {
+        let error = "marketing".parse::<Purpose>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "\"marketing\" is not one of prevention, diagnosis, care, social-follow-up"
+        );
+        let error = "class-2a".parse::<MedicalDevice>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "\"class-2a\" is not one of none, class-i, class-iia, class-iib, class-iii"
+        );
+    }
+
+    #[test]
+    fn only_none_is_not_a_medical_device() {
+        assert!(!MedicalDevice::None.is_medical_device());
+        for device in &MedicalDevice::ALL[1..] {
+            assert!(device.is_medical_device(), "{device}");
+        }
+    }
+}
