@@ -10,7 +10,9 @@
 //! - `storage/measures-list`: one of the summary's reads, alone;
 //! - `load/cached` and `load/compile`: turning component bytes into a
 //!   runnable component, from the disk cache (as after a restart) or by
-//!   compiling.
+//!   compiling;
+//! - `load/artifact`: the cached artifact alone (read, hash check,
+//!   deserialise), as when the digest is already known.
 
 use std::time::Duration;
 
@@ -21,6 +23,7 @@ use officine_host::examples;
 use officine_host::model::{MeasureKind, ServiceId, now_millis};
 use officine_host::platform::Interfaces;
 use officine_host::runtime::bindings::handler::Request;
+use officine_host::runtime::cache::Lookup;
 use officine_host::runtime::{CallContext, Runtime, RuntimeConfig};
 
 fn get(path: &str) -> Request {
@@ -112,6 +115,14 @@ fn benches(c: &mut Criterion) {
             let loaded = restarted.load(&bytes).unwrap();
             assert!(loaded.from_cache());
             loaded
+        })
+    });
+    let digest = component.digest();
+    let artifacts = restarted.cache().unwrap();
+    group.bench_function("artifact", |b| {
+        b.iter(|| match artifacts.lookup(restarted.engine(), &digest) {
+            Lookup::Hit(component) => component,
+            Lookup::Miss => panic!("the artifact is cached"),
         })
     });
     group

@@ -2,6 +2,8 @@
 
 mod support;
 
+mod commands;
+mod limits;
 mod loading;
 mod platform;
 mod weight_tracker;

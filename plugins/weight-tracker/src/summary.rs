@@ -64,16 +64,18 @@ impl Summary {
     /// failures (the platform unavailable, a limit) are errors.
     pub fn load(now: Timestamp) -> Result<Summary> {
         let since = now - TREND_DAYS * DAY;
-        let recent = |kind| {
-            readable(measures::list(
-                &Query::new().kind(kind).since(since).limit(1000),
-            ))
-            .map(Option::unwrap_or_default)
-        };
         let latest = |kind| readable(measures::latest(kind)).map(Option::flatten);
 
-        let weights = recent(MeasureKind::Weight)?;
-        let bmis = recent(MeasureKind::Bmi)?;
+        // One read for both series: each platform call is a round trip to
+        // storage. The platform filters out what the patient did not share.
+        let query = Query::new()
+            .kinds([MeasureKind::Weight, MeasureKind::Bmi])
+            .since(since)
+            .limit(1000);
+        let recent = readable(measures::list(&query))?.unwrap_or_default();
+        let (weights, bmis): (Vec<Measure>, Vec<Measure>) = recent
+            .into_iter()
+            .partition(|m| m.kind == MeasureKind::Weight);
         // Lists are newest first: the latest is at hand unless it is older
         // than the trend window.
         let weight = match weights.first() {
