@@ -7,6 +7,7 @@
 //! traps; storage faults are logged here and answered as `unavailable`.
 
 mod agenda;
+mod denied;
 mod dmp;
 pub(crate) mod log;
 mod measures;
@@ -15,11 +16,14 @@ mod storage;
 
 use std::fmt;
 
+pub use denied::Denied;
+
 use crate::db::{Db, DbError};
 use crate::model::{ComponentDigest, Origin, PatientId, ServiceId, Writer};
 use crate::runtime::bindings::types::{self, Error};
 
-/// One platform interface that can be linked for an invocation.
+/// A platform interface that consent can open to a service. (`log` needs
+/// no permission and is always available.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interface {
     Measures,
@@ -27,17 +31,15 @@ pub enum Interface {
     Dmp,
     Messaging,
     Storage,
-    Log,
 }
 
 impl Interface {
-    pub const ALL: [Interface; 6] = [
+    pub const ALL: [Interface; 5] = [
         Interface::Measures,
         Interface::Agenda,
         Interface::Dmp,
         Interface::Messaging,
         Interface::Storage,
-        Interface::Log,
     ];
 
     /// The WIT interface name, e.g. `officine:platform/measures`.
@@ -48,7 +50,6 @@ impl Interface {
             Interface::Dmp => "officine:platform/dmp",
             Interface::Messaging => "officine:platform/messaging",
             Interface::Storage => "officine:platform/storage",
-            Interface::Log => "officine:platform/log",
         }
     }
 
@@ -57,8 +58,9 @@ impl Interface {
     }
 }
 
-/// The set of platform interfaces linked for an invocation. Consent decides
-/// it; an interface outside the set is not reachable by the component.
+/// The platform interfaces an invocation may use. Consent decides it; an
+/// interface outside the set is linked to [`Denied`], which answers every
+/// call with `denied`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Interfaces(u8);
 
@@ -215,5 +217,37 @@ fn check_range(since: Option<i64>, until: Option<i64>) -> Result<(), Error> {
     match (since, until) {
         (Some(s), Some(u)) if s > u => Err(Error::Invalid("since is after until".to_owned())),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_sets_hold_what_was_added() {
+        let storage = Interfaces::none().with(Interface::Storage);
+        assert!(storage.contains(Interface::Storage));
+        assert!(!storage.contains(Interface::Measures));
+        assert_eq!(storage.iter().collect::<Vec<_>>(), [Interface::Storage]);
+        assert_eq!(Interfaces::all().iter().count(), Interface::ALL.len());
+        assert_eq!(
+            Interface::ALL.into_iter().collect::<Interfaces>(),
+            Interfaces::all()
+        );
+        assert_eq!(Interfaces::none().iter().count(), 0);
+    }
+
+    #[test]
+    fn text_fields_are_bounded_and_printable() {
+        assert!(check_text("title", "Consultation", 1, 200).is_ok());
+        assert!(
+            matches!(check_text("title", "", 1, 200), Err(Error::Invalid(r)) if r.contains("1 to 200"))
+        );
+        assert!(
+            matches!(check_text("title", "a\u{7}b", 1, 200), Err(Error::Invalid(r)) if r.contains("control"))
+        );
+        assert!(check_text("place", &"é".repeat(200), 0, 200).is_ok());
+        assert!(check_text("place", &"é".repeat(201), 0, 200).is_err());
     }
 }

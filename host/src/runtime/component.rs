@@ -200,6 +200,38 @@ mod tests {
         assert!(!offered("wasi:http/outgoing-handler@0.2.0"));
     }
 
+    /// The import list is what the world declares: no more, no less.
+    #[test]
+    fn world_imports_mirror_the_wit_world() {
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve
+            .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
+            .unwrap();
+        let world = resolve.select_world(&[package], Some("service")).unwrap();
+        let mut declared: Vec<String> = resolve.worlds[world]
+            .imports
+            .keys()
+            .map(|key| resolve.name_world_key(key))
+            .collect();
+        declared.sort();
+        let mut listed: Vec<String> = WORLD_IMPORTS
+            .iter()
+            .map(|(package, interface, _)| {
+                let version = if package.starts_with("wasi:") {
+                    "0.2.12"
+                } else {
+                    "0.1.0"
+                };
+                format!("{package}/{interface}@{version}")
+            })
+            .collect();
+        listed.sort();
+        assert_eq!(declared, listed);
+        for name in &declared {
+            assert!(offered(name), "{name} is declared but not offered");
+        }
+    }
+
     #[test]
     fn raw_bytes_are_sorted_before_compiling() {
         assert!(matches!(check_bytes(b"hello"), Err(LoadError::NotWasm)));

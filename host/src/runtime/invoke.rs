@@ -10,7 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::db::Db;
 use crate::model::{ComponentDigest, PatientId, ServiceId};
-use crate::platform::{Interface, Interfaces, Platform, PlatformLimits};
+use crate::platform::{Denied, Interface, Interfaces, Platform, PlatformLimits};
 use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::bindings::{self, ServicePre};
 use crate::runtime::cache::{ComponentCache, Lookup};
@@ -61,6 +61,16 @@ struct HasPlatform;
 
 impl HasData for HasPlatform {
     type Data<'a> = &'a mut Platform;
+}
+
+struct HasDenied;
+
+impl HasData for HasDenied {
+    type Data<'a> = Denied;
+}
+
+fn denied(_: &mut Invocation) -> Denied {
+    Denied
 }
 
 struct HasTable;
@@ -276,8 +286,9 @@ impl Runtime {
     }
 }
 
-/// Links the WASI interfaces of the `service` world and the chosen platform
-/// interfaces — nothing else, so nothing else can be imported.
+/// Links the WASI interfaces of the `service` world and every platform
+/// interface — the granted ones to storage, the others to [`Denied`] —
+/// and nothing else, so nothing else can be imported.
 fn build_linker(engine: &Engine, interfaces: Interfaces) -> wasmtime::Result<Linker<Invocation>> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView};
     use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
@@ -320,22 +331,40 @@ fn build_linker(engine: &Engine, interfaces: Interfaces) -> wasmtime::Result<Lin
         &mut t.platform
     }
     bindings::types::add_to_linker::<_, HasPlatform>(&mut l, platform)?;
-    for interface in interfaces.iter() {
-        match interface {
-            Interface::Measures => {
+    bindings::log::add_to_linker::<_, HasPlatform>(&mut l, platform)?;
+    for interface in Interface::ALL {
+        let granted = interfaces.contains(interface);
+        match (interface, granted) {
+            (Interface::Measures, true) => {
                 bindings::measures::add_to_linker::<_, HasPlatform>(&mut l, platform)?
             }
-            Interface::Agenda => {
+            (Interface::Measures, false) => {
+                bindings::measures::add_to_linker::<_, HasDenied>(&mut l, denied)?
+            }
+            (Interface::Agenda, true) => {
                 bindings::agenda::add_to_linker::<_, HasPlatform>(&mut l, platform)?
             }
-            Interface::Dmp => bindings::dmp::add_to_linker::<_, HasPlatform>(&mut l, platform)?,
-            Interface::Messaging => {
+            (Interface::Agenda, false) => {
+                bindings::agenda::add_to_linker::<_, HasDenied>(&mut l, denied)?
+            }
+            (Interface::Dmp, true) => {
+                bindings::dmp::add_to_linker::<_, HasPlatform>(&mut l, platform)?
+            }
+            (Interface::Dmp, false) => {
+                bindings::dmp::add_to_linker::<_, HasDenied>(&mut l, denied)?
+            }
+            (Interface::Messaging, true) => {
                 bindings::messaging::add_to_linker::<_, HasPlatform>(&mut l, platform)?
             }
-            Interface::Storage => {
+            (Interface::Messaging, false) => {
+                bindings::messaging::add_to_linker::<_, HasDenied>(&mut l, denied)?
+            }
+            (Interface::Storage, true) => {
                 bindings::storage::add_to_linker::<_, HasPlatform>(&mut l, platform)?
             }
-            Interface::Log => bindings::log::add_to_linker::<_, HasPlatform>(&mut l, platform)?,
+            (Interface::Storage, false) => {
+                bindings::storage::add_to_linker::<_, HasDenied>(&mut l, denied)?
+            }
         }
     }
     Ok(l)

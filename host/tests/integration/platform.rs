@@ -34,7 +34,7 @@ use officine_host::runtime::bindings::handler::Request;
 use officine_host::runtime::bindings::measures::{Measure, MeasureKind};
 use officine_host::runtime::bindings::messaging::Message;
 use officine_host::runtime::bindings::types::{Error, Origin};
-use officine_host::runtime::{CallContext, InvokeError, LoadedComponent};
+use officine_host::runtime::{CallContext, LoadedComponent};
 
 use crate::support::{Scratch, component_from_wat, get, load, request, runtime};
 
@@ -2109,27 +2109,50 @@ async fn log_writes_into_the_host_logs() {
 // ---------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
-async fn interfaces_outside_the_consent_are_not_linked() {
+async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
     let scratch = Scratch::new().await;
     let storage_only = scratch.call_with(SERVICE, Interfaces::none().with(Interface::Storage));
+    let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
 
-    let result = runtime()
-        .invoke(measures_list_component(), &storage_only, &get("/"))
-        .await;
-    match result {
-        Err(InvokeError::Link(message)) => {
-            assert!(message.contains("officine:platform/measures"), "{message}")
-        }
-        Err(other) => panic!("expected a link error, got {other:?}"),
-        Ok(response) => panic!("expected a link error, got status {}", response.status),
+    // The component runs; its measures calls are refused, reads and writes alike.
+    let memory = list_measures(&storage_only, 0).await;
+    for area in [ret(0), ret(1), ret(2)] {
+        assert!(matches!(memory.measure_list(area), Err(Error::Denied)));
     }
+    let added = add_measure(&storage_only, MeasureKind::Weight, 70.0, now_millis() - DAY).await;
+    assert!(matches!(added, Err(Error::Denied)));
+    assert_eq!(
+        count(&scratch, "SELECT COUNT(*) FROM measures").await,
+        before
+    );
 
-    // The same runtime still serves components it can link.
+    // What was granted works in the same invocation set-up.
     storage_put(&storage_only, "cle", b"v").await.unwrap();
     assert_eq!(
         storage_get(&storage_only, "cle").await.unwrap(),
         Some(b"v".to_vec())
     );
+
+    // And with nothing granted, storage is refused too, and nothing is written.
+    let nothing = scratch.call_with(SERVICE, Interfaces::none());
+    assert!(matches!(
+        storage_put(&nothing, "autre", b"v").await,
+        Err(Error::Denied)
+    ));
+    assert!(matches!(
+        storage_get(&nothing, "cle").await,
+        Err(Error::Denied)
+    ));
+    assert_eq!(
+        count(
+            &scratch,
+            "SELECT COUNT(*) FROM service_storage WHERE key = 'autre'"
+        )
+        .await,
+        0
+    );
+
+    // The full grant sees the data the stubs hid.
     let measures = list_measures(&scratch.call(SERVICE), 0)
         .await
         .measure_list(ret(0))

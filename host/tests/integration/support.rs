@@ -61,21 +61,25 @@ pub fn wit_dir() -> PathBuf {
 /// (`"officine:platform/storage@0.1.0" "get"`) and exports
 /// `officine:platform/handler@0.1.0#handle`, `memory` and `cabi_realloc`.
 pub fn component_from_wat(wat: &str) -> Vec<u8> {
-    component_from_wat_in_world(wat, &wit_dir(), "service")
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_path(wit_dir()).expect("valid WIT");
+    encode(wat, &resolve, package, "service")
 }
 
-/// Same, against another WIT package and world (for components the
-/// platform must refuse).
-pub fn component_from_wat_in_world(wat: &str, wit: &std::path::Path, world: &str) -> Vec<u8> {
+/// Embeds `world`'s metadata into the WAT module and encodes the component.
+fn encode(
+    wat: &str,
+    resolve: &wit_parser::Resolve,
+    package: wit_parser::PackageId,
+    world: &str,
+) -> Vec<u8> {
     let mut module = wat::parse_str(wat).expect("valid WAT");
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_path(wit).expect("valid WIT");
     let world = resolve
         .select_world(&[package], Some(world))
         .expect("world exists");
     wit_component::embed_component_metadata(
         &mut module,
-        &resolve,
+        resolve,
         world,
         wit_component::StringEncoding::UTF8,
     )
@@ -97,6 +101,16 @@ pub fn get(path: &str) -> Request {
     request("GET", path, Vec::new())
 }
 
+/// A form POST, as a browser sends it.
+pub fn form_post(path: &str, form: &str) -> Request {
+    let mut post = request("POST", path, form.as_bytes().to_vec());
+    post.headers.push((
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    ));
+    post
+}
+
 pub fn request(method: &str, path: &str, body: Vec<u8>) -> Request {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     Request {
@@ -116,26 +130,10 @@ pub fn body_text(response: &Response) -> String {
 /// package that may use the platform's interfaces (for components the
 /// platform must refuse).
 pub fn component_from_wat_with_wit(wat: &str, extra_wit: &str, world: &str) -> Vec<u8> {
-    let mut module = wat::parse_str(wat).expect("valid WAT");
     let mut resolve = wit_parser::Resolve::default();
     resolve.push_path(wit_dir()).expect("platform WIT");
     let package = resolve.push_str("extra.wit", extra_wit).expect("extra WIT");
-    let world = resolve
-        .select_world(&[package], Some(world))
-        .expect("world exists");
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-    )
-    .expect("metadata embeds");
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .expect("module accepted")
-        .validate(true)
-        .encode()
-        .expect("component encodes")
+    encode(wat, &resolve, package, world)
 }
 
 /// The smallest service: answers every request with status 200 and an

@@ -6,7 +6,7 @@ use officine_host::examples;
 use officine_host::runtime::LoadedComponent;
 use serde_json::Value;
 
-use crate::support::{Scratch, body_text, get, request, runtime};
+use crate::support::{Scratch, body_text, form_post, get, request, runtime};
 
 const SERVICE: &str = "fr.officine.weight-tracker";
 
@@ -89,11 +89,7 @@ async fn the_page_shows_the_weight_and_the_forms() {
 #[tokio::test(flavor = "multi_thread")]
 async fn posting_a_weight_records_it_with_its_bmi_and_provenance() {
     let scratch = Scratch::new().await;
-    let mut post = request("POST", "/weights", b"kg=77.9".to_vec());
-    post.headers.push((
-        "content-type".into(),
-        "application/x-www-form-urlencoded".into(),
-    ));
+    let post = form_post("/weights", "kg=77.9");
     let response = runtime()
         .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
         .await
@@ -151,11 +147,7 @@ async fn a_bad_weight_is_refused_and_nothing_changes() {
     let scratch = Scratch::new().await;
     let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
     for body in ["kg=abc", "kg=", "kg=-3", "kg=9000"] {
-        let mut post = request("POST", "/weights", body.as_bytes().to_vec());
-        post.headers.push((
-            "content-type".into(),
-            "application/x-www-form-urlencoded".into(),
-        ));
+        let post = form_post("/weights", body);
         let response = runtime()
             .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
             .await
