@@ -7,7 +7,8 @@
 //! - `invoke/no-platform-call`: the same component on a route that makes no
 //!   platform call (its 404): the platform's own part — store, WASI context,
 //!   instantiation from the linked template, the call and the drop;
-//! - `storage/measures-list`: one of the summary's reads, alone;
+//! - `storage/summary-reads`: the summary's three storage reads alone, made
+//!   directly (60 weights and BMIs, the latest height, the goal);
 //! - `load/cached` and `load/compile`: turning component bytes into a
 //!   runnable component, from the disk cache (as after a restart) or by
 //!   compiling;
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use officine_host::db::measures::{self, MeasureQuery};
-use officine_host::db::{Db, seed};
+use officine_host::db::{Db, seed, storage};
 use officine_host::examples;
 use officine_host::model::{MeasureKind, ServiceId, now_millis};
 use officine_host::platform::Interfaces;
@@ -90,15 +91,29 @@ fn benches(c: &mut Criterion) {
     group.finish();
 
     let patient = call.patient.clone();
-    c.bench_function("storage/measures-list", |b| {
+    let service = call.service.clone();
+    c.bench_function("storage/summary-reads", |b| {
         b.to_async(&rt).iter(|| async {
-            let query = MeasureQuery {
-                kinds: &[MeasureKind::Weight],
-                since: Some(now_millis() - 90 * 24 * 3600 * 1000),
+            let since = now_millis() - 90 * 24 * 3600 * 1000;
+            let recent = MeasureQuery {
+                kinds: &[MeasureKind::Weight, MeasureKind::Bmi],
+                since: Some(since),
                 until: None,
                 limit: Some(1000),
             };
-            measures::list(&db, &patient, &query).await.unwrap()
+            let height = MeasureQuery {
+                kinds: &[MeasureKind::Height],
+                since: None,
+                until: None,
+                limit: Some(1),
+            };
+            (
+                measures::list(&db, &patient, &recent).await.unwrap(),
+                measures::list(&db, &patient, &height).await.unwrap(),
+                storage::get(&db, &service, &patient, "goal-weight")
+                    .await
+                    .unwrap(),
+            )
         })
     });
 
