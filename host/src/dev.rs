@@ -189,7 +189,11 @@ async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Resp
 }
 
 fn index(app: &DevApp, host: &str) -> Response {
-    let port = host.rsplit_once(':').map_or("80", |(_, port)| port);
+    // The Host header is the client's to choose: only a port number goes into the page.
+    let port = host
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .unwrap_or(80);
     let mut items = String::new();
     for (label, service) in app.services() {
         let url = format!("http://{label}.svc.localhost:{port}/");

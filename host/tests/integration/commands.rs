@@ -61,6 +61,10 @@ async fn dev_serves_each_example_on_its_own_host_for_the_demo_patient() {
         "{body}"
     );
 
+    // A forged Host header cannot inject markup into the index.
+    let (_, _, body) = send(&app, "127.0.0.1:\"><script>x()</script>", "/").await;
+    assert!(!body.contains("<script>"), "{body}");
+
     let (status, _, _) = send(&app, "nope.svc.localhost:8080", "/").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
