@@ -42,17 +42,6 @@ impl Interface {
         Interface::Storage,
     ];
 
-    /// The WIT interface name, e.g. `officine:platform/measures`.
-    pub fn wit_name(self) -> &'static str {
-        match self {
-            Interface::Measures => "officine:platform/measures",
-            Interface::Agenda => "officine:platform/agenda",
-            Interface::Dmp => "officine:platform/dmp",
-            Interface::Messaging => "officine:platform/messaging",
-            Interface::Storage => "officine:platform/storage",
-        }
-    }
-
     fn bit(self) -> u8 {
         1 << (self as u8)
     }

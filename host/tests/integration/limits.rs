@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use officine_host::runtime::{InvokeError, Runtime, RuntimeConfig};
 
-use crate::support::{MINIMAL_SERVICE, Scratch, component_from_wat, get};
+use crate::support::{MINIMAL_SERVICE, Scratch, assert_still_serving, component_from_wat, get};
 
 fn runtime_with(config: RuntimeConfig) -> Runtime {
     Runtime::new(
@@ -38,13 +38,7 @@ async fn a_looping_component_is_stopped_at_its_deadline() {
         "{error}"
     );
 
-    // The runtime still serves.
-    let good = runtime.load(&component_from_wat(MINIMAL_SERVICE)).unwrap();
-    let response = runtime
-        .invoke(&good, &scratch.call("fr.example.good"), &get("/"))
-        .await
-        .unwrap();
-    assert_eq!(response.status, 200);
+    assert_still_serving(&runtime).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -68,4 +62,5 @@ async fn growing_memory_past_the_cap_traps_with_a_clear_error() {
         InvokeError::Trap(message) => assert!(message.contains("memory"), "{message}"),
         other => panic!("expected a trap, got {other}"),
     }
+    assert_still_serving(&runtime).await;
 }

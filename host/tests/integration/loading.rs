@@ -6,20 +6,13 @@ use officine_host::runtime::cache::CacheError;
 use officine_host::runtime::{LoadError, Runtime, RuntimeConfig};
 
 use crate::support::{
-    MINIMAL_SERVICE, Scratch, component_from_wat, component_from_wat_with_wit, get, runtime,
+    MINIMAL_SERVICE, Scratch, assert_still_serving, component_from_wat,
+    component_from_wat_with_wit, get, runtime,
 };
 
 /// After any refusal, the same runtime still runs a good component.
 async fn still_serving() {
-    let scratch = Scratch::new().await;
-    let good = runtime()
-        .load(&component_from_wat(MINIMAL_SERVICE))
-        .unwrap();
-    let response = runtime()
-        .invoke(&good, &scratch.call("fr.example.good"), &get("/"))
-        .await
-        .unwrap();
-    assert_eq!(response.status, 200);
+    assert_still_serving(runtime()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

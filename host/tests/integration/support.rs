@@ -101,6 +101,18 @@ pub fn get(path: &str) -> Request {
     request("GET", path, Vec::new())
 }
 
+/// Asserts that `runtime` still runs a good component (after a refusal,
+/// a trap or a timeout).
+pub async fn assert_still_serving(runtime: &Runtime) {
+    let scratch = Scratch::new().await;
+    let good = runtime.load(&component_from_wat(MINIMAL_SERVICE)).unwrap();
+    let response = runtime
+        .invoke(&good, &scratch.call("fr.example.good"), &get("/"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
 /// A form POST, as a browser sends it.
 pub fn form_post(path: &str, form: &str) -> Request {
     let mut post = request("POST", path, form.as_bytes().to_vec());
