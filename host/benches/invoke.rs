@@ -3,32 +3,42 @@
 //! `cargo bench -p officine-host --bench invoke` builds the example services
 //! and prints:
 //! - `invoke/summary`: a whole weight-tracker invocation (`GET /api/summary`:
-//!   three measure reads and a storage read against SQLite);
+//!   two measure reads and a storage read against SQLite), under the demo
+//!   patient's grant;
 //! - `invoke/no-platform-call`: the same component on a route that makes no
 //!   platform call (its 404): the platform's own part — store, WASI context,
 //!   instantiation from the linked template, the call and the drop;
 //! - `storage/summary-reads`: the summary's three storage reads alone, made
-//!   directly (60 weights and BMIs, the latest height, the goal);
+//!   directly as the service makes them (60 weights and BMIs, the latest
+//!   height, the goal), with the grant's conditions;
+//! - `enforce/measures-list/checked` and `/unchecked`: the 60-record measures
+//!   read with the consent checks (decision, windows, grant check in the
+//!   statement) and the same read made for the patient, without them;
 //! - `load/cached` and `load/compile`: turning component bytes into a
 //!   runnable component, from the disk cache (as after a restart) or by
 //!   compiling;
 //! - `load/artifact`: the cached artifact alone (read, hash check,
 //!   deserialise), as when the digest is already known.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use officine_host::consent;
 use officine_host::db::measures::{self, MeasureQuery};
-use officine_host::db::{Db, seed, storage};
+use officine_host::db::storage::{self, Space};
+use officine_host::db::{Db, GrantGuard, Reader, grants, seed};
 use officine_host::examples;
-use officine_host::model::{MeasureKind, ServiceId, now_millis};
-use officine_host::platform::Interfaces;
-use officine_host::runtime::bindings::handler::Request;
+use officine_host::model::{MeasureKind, now_millis};
+use officine_host::runtime::bindings::handler::Request as HandlerRequest;
 use officine_host::runtime::cache::Lookup;
 use officine_host::runtime::{CallContext, Runtime, RuntimeConfig};
+use officine_host::service::Service;
+use officine_policy::{Item, Op, Request, decide};
 
-fn get(path: &str) -> Request {
-    Request {
+fn get(path: &str) -> HandlerRequest {
+    HandlerRequest {
+        patient: String::new(),
         method: "GET".to_owned(),
         path: path.to_owned(),
         query: String::new(),
@@ -37,14 +47,16 @@ fn get(path: &str) -> Request {
     }
 }
 
-fn weight_tracker_bytes() -> Vec<u8> {
+/// The weight tracker, built from source.
+fn weight_tracker() -> (Vec<u8>, std::path::PathBuf, std::path::PathBuf) {
     let workspace = examples::workspace().expect("run from the repository");
     let built = examples::build(&workspace).expect("example services build");
     let example = built
-        .iter()
+        .into_iter()
         .find(|e| e.package == "weight-tracker")
         .unwrap();
-    std::fs::read(&example.wasm).unwrap()
+    let bytes = std::fs::read(&example.wasm).unwrap();
+    (bytes, example.wasm, example.manifest)
 }
 
 fn benches(c: &mut Criterion) {
@@ -52,70 +64,171 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let bytes = weight_tracker_bytes();
+    let (bytes, wasm, manifest) = weight_tracker();
     let dir = tempfile::tempdir().unwrap();
-    let db = rt.block_on(async {
-        let db = Db::open_sqlite(&dir.path().join("bench.db")).await.unwrap();
-        seed::seed_demo(&db, now_millis()).await.unwrap();
-        db
-    });
     let runtime = Runtime::new(RuntimeConfig::default(), None).unwrap();
-    let component = runtime.load(&bytes).unwrap();
-    let call = CallContext {
-        db: db.clone(),
-        patient: officine_host::model::PatientId::new(seed::DEMO_PATIENT),
-        service: ServiceId::new("fr.officine.weight-tracker").unwrap(),
-        service_name: "Suivi du poids".to_owned(),
-        interfaces: Interfaces::all(),
-    };
+    let service = Service::load(&runtime, &wasm, &manifest).unwrap();
+    let component = service.component.clone();
+    // The demo patient grants the weight tracker what it requests, as
+    // `officine dev` does.
+    let (db, call) = rt.block_on(async {
+        let db = Db::open_sqlite(&dir.path().join("bench.db")).await.unwrap();
+        let seeded = seed::seed_demo(&db, now_millis()).await.unwrap();
+        let record = consent::service_record(&service);
+        grants::register_service(&db, &record).await.unwrap();
+        let now = now_millis();
+        let grant = consent::grant(
+            &db,
+            &seeded.patient,
+            &record.id,
+            record.requested.clone(),
+            now,
+            now + consent::DEFAULT_DURATION_MS,
+        )
+        .await
+        .unwrap();
+        let call = CallContext {
+            db: db.clone(),
+            service_name: record.name.clone(),
+            grant: Arc::new(grant),
+        };
+        (db, call)
+    });
 
     let summary = get("/api/summary");
     let missing = get("/no-such-page");
     // Sanity: the routes answer what the figures claim to measure.
     rt.block_on(async {
-        let r = runtime.invoke(&component, &call, &summary).await.unwrap();
+        let r = runtime
+            .invoke(&component, &call, summary.clone())
+            .await
+            .unwrap();
         assert_eq!(r.status, 200);
-        let r = runtime.invoke(&component, &call, &missing).await.unwrap();
+        assert!(String::from_utf8_lossy(&r.body).contains("\"bmi\""));
+        let r = runtime
+            .invoke(&component, &call, missing.clone())
+            .await
+            .unwrap();
         assert_eq!(r.status, 404);
     });
 
     let mut group = c.benchmark_group("invoke");
     group.bench_function("summary", |b| {
-        b.to_async(&rt)
-            .iter(|| async { runtime.invoke(&component, &call, &summary).await.unwrap() })
+        b.to_async(&rt).iter(|| async {
+            runtime
+                .invoke(&component, &call, summary.clone())
+                .await
+                .unwrap()
+        })
     });
     group.bench_function("no-platform-call", |b| {
-        b.to_async(&rt)
-            .iter(|| async { runtime.invoke(&component, &call, &missing).await.unwrap() })
+        b.to_async(&rt).iter(|| async {
+            runtime
+                .invoke(&component, &call, missing.clone())
+                .await
+                .unwrap()
+        })
     });
     group.finish();
 
-    let patient = call.patient.clone();
-    let service = call.service.clone();
+    let grant = call.grant.clone();
+    let patient = grant.grant.patient().clone();
+    let guard = || GrantGuard {
+        grant: grant.grant.id().clone(),
+        revision: grant.revision,
+        now: now_millis(),
+    };
+    // The kinds the summary reads, each from the date the grant allows.
+    let window = |kind: MeasureKind| {
+        let from = grant
+            .grant
+            .window(Op::Search, Item::Measure(Some(kind)))
+            .expect("the weight tracker may read this kind");
+        (kind.as_str(), from)
+    };
+    let recent_kinds = [window(MeasureKind::Weight), window(MeasureKind::Bmi)];
+    let height_kinds = [window(MeasureKind::Height)];
+    let since = now_millis() - 90 * 24 * 3600 * 1000;
+    let recent = MeasureQuery {
+        kinds: &recent_kinds,
+        since: Some(since),
+        until: None,
+        limit: Some(1000),
+    };
+    let height = MeasureQuery {
+        kinds: &height_kinds,
+        since: None,
+        until: None,
+        limit: Some(1),
+    };
     c.bench_function("storage/summary-reads", |b| {
         b.to_async(&rt).iter(|| async {
-            let since = now_millis() - 90 * 24 * 3600 * 1000;
-            let recent = MeasureQuery {
-                kinds: &[MeasureKind::Weight, MeasureKind::Bmi],
-                since: Some(since),
-                until: None,
-                limit: Some(1000),
-            };
-            let height = MeasureQuery {
-                kinds: &[MeasureKind::Height],
-                since: None,
-                until: None,
-                limit: Some(1),
+            let guard = guard();
+            let reader = Reader::Service(&guard);
+            let space = Space {
+                service: grant.grant.service(),
+                patient: &patient,
+                guard: &guard,
             };
             (
-                measures::list(&db, &patient, &recent).await.unwrap(),
-                measures::list(&db, &patient, &height).await.unwrap(),
-                storage::get(&db, &service, &patient, "goal-weight")
+                measures::list(&db, &patient, &recent, reader)
                     .await
                     .unwrap(),
+                measures::list(&db, &patient, &height, reader)
+                    .await
+                    .unwrap(),
+                storage::get(&db, space, "goal-weight").await.unwrap(),
             )
         })
     });
+
+    // The consent checks on the measures read path, against the same read
+    // with none: the decision, the grant's windows turned into the query's
+    // conditions, and the statement's check that the grant still stands.
+    let mut group = c.benchmark_group("enforce");
+    let request = Request {
+        op: Op::Search,
+        item: Item::Measure(None),
+        date: None,
+        written_by: None,
+        at: now_millis(),
+    };
+    group.bench_function("measures-list/checked", |b| {
+        b.to_async(&rt).iter(|| async {
+            assert!(decide(&grant.grant, &request).is_allowed());
+            let kinds: Vec<(&'static str, i64)> = [MeasureKind::Weight, MeasureKind::Bmi]
+                .into_iter()
+                .filter_map(|k| {
+                    let from = grant.grant.window(Op::Search, Item::Measure(Some(k)))?;
+                    Some((k.as_str(), from))
+                })
+                .collect();
+            let query = MeasureQuery {
+                kinds: &kinds,
+                ..recent.clone()
+            };
+            let guard = guard();
+            measures::list(&db, &patient, &query, Reader::Service(&guard))
+                .await
+                .unwrap()
+        })
+    });
+    let unchecked_kinds = [
+        (MeasureKind::Weight.as_str(), i64::MIN),
+        (MeasureKind::Bmi.as_str(), i64::MIN),
+    ];
+    group.bench_function("measures-list/unchecked", |b| {
+        b.to_async(&rt).iter(|| async {
+            let query = MeasureQuery {
+                kinds: &unchecked_kinds,
+                ..recent.clone()
+            };
+            measures::list(&db, &patient, &query, Reader::Owner)
+                .await
+                .unwrap()
+        })
+    });
+    group.finish();
 
     let mut group = c.benchmark_group("load");
     let cache_dir = tempfile::tempdir().unwrap();

@@ -16,9 +16,10 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::db::{Db, seed};
+use crate::consent;
+use crate::db::{Db, grants, seed};
 use crate::model::{PatientId, now_millis};
-use crate::platform::Interfaces;
+use crate::pseudonym::PseudonymKey;
 use crate::relay;
 use crate::runtime::{CallContext, Runtime, RuntimeConfig};
 use crate::service::Service;
@@ -54,10 +55,14 @@ impl DevApp {
         let seeded = seed::seed_demo(&db, now_millis())
             .await
             .context("seeding demo data")?;
-        let runtime = Runtime::new(
+        let mut runtime = Runtime::new(
             RuntimeConfig::default(),
             Some(&options.data_dir.join("components")),
         )?;
+        let key_path = options.data_dir.join("pseudonym.key");
+        let key = PseudonymKey::load_or_create(&key_path)
+            .with_context(|| format!("reading or creating {}", key_path.display()))?;
+        runtime.set_pseudonym_key(key);
 
         let mut sources = options.services.clone();
         if options.examples {
@@ -76,6 +81,7 @@ impl DevApp {
             if services.contains_key(&label) {
                 anyhow::bail!("two services would be served at {label}.svc.localhost");
             }
+            register_and_seed_grant(&db, &seeded.patient, &service).await?;
             services.insert(label, service);
         }
         Ok(DevApp {
@@ -97,6 +103,36 @@ impl DevApp {
     pub fn services(&self) -> impl Iterator<Item = (&str, &Service)> {
         self.services.iter().map(|(k, v)| (k.as_str(), v))
     }
+}
+
+/// Registers what the service requests and, the first time only, grants
+/// all of it to the demo patient: a later revocation or narrowing made with
+/// `officine revoke` or `officine grant` is the patient's choice, and stays.
+async fn register_and_seed_grant(
+    db: &Db,
+    patient: &PatientId,
+    service: &Service,
+) -> anyhow::Result<()> {
+    let record = consent::service_record(service);
+    grants::register_service(db, &record).await?;
+    let ever_granted = grants::for_patient(db, patient)
+        .await?
+        .iter()
+        .any(|stored| stored.grant.service() == &record.id);
+    if !ever_granted {
+        let now = now_millis();
+        consent::grant(
+            db,
+            patient,
+            &record.id,
+            record.requested.clone(),
+            now,
+            now + consent::DEFAULT_DURATION_MS,
+        )
+        .await
+        .with_context(|| format!("granting {} to the demo patient", record.id))?;
+    }
+    Ok(())
 }
 
 /// Runs the development server until Ctrl-C.
@@ -160,22 +196,33 @@ async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Resp
             return (StatusCode::PAYLOAD_TOO_LARGE, "request body over 1 MiB").into_response();
         }
     };
+    let id = service.manifest.id();
+    let grant = match consent::for_invocation(&app.db, &app.patient, id, now_millis()).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => {
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "The demo patient has no grant in force for {id}.\n\
+                     Grant it with: officine grant {} {id} <scope>...\n",
+                    app.patient
+                ),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            tracing::error!(service = %id, %error, "reading the grant failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
+        }
+    };
     let call = CallContext {
         db: app.db.clone(),
-        patient: app.patient.clone(),
-        service: service.manifest.id().clone(),
         service_name: service.manifest.name().to_owned(),
-        // Consent enforcement comes with grants; until then the dev server
-        // links every interface.
-        interfaces: Interfaces::all(),
+        grant,
     };
     let request = relay::to_component(&parts, body);
-    let id = service.manifest.id().as_str();
-    match app
-        .runtime
-        .invoke(&service.component, &call, &request)
-        .await
-    {
+    let id = id.as_str();
+    match app.runtime.invoke(&service.component, &call, request).await {
         Ok(response) => relay::from_component(id, response),
         Err(error) => {
             tracing::warn!(service = id, %error, "invocation failed");

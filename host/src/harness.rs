@@ -1,13 +1,15 @@
 //! `officine run`: the editor's harness. One invocation of a component
-//! against a throwaway database seeded with demo data — never real data.
+//! against a throwaway database seeded with demo data — never real data —
+//! with everything its manifest requests granted to the demo patient.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::db::{Db, seed};
+use crate::consent;
+use crate::db::{Db, grants, seed};
 use crate::model::now_millis;
-use crate::platform::Interfaces;
 use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::{CallContext, Runtime, RuntimeConfig};
 use crate::service::Service;
@@ -31,21 +33,32 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Response> {
     let seeded = seed::seed_demo(&db, now_millis()).await?;
     let runtime = Runtime::new(RuntimeConfig::default(), None)?;
     let service = Service::load(&runtime, &options.component, &options.manifest)?;
+    let record = consent::service_record(&service);
+    grants::register_service(&db, &record).await?;
+    let now = now_millis();
+    let grant = consent::grant(
+        &db,
+        &seeded.patient,
+        &record.id,
+        record.requested.clone(),
+        now,
+        now + consent::DEFAULT_DURATION_MS,
+    )
+    .await?;
     let call = CallContext {
         db,
-        patient: seeded.patient,
-        service: service.manifest.id().clone(),
         service_name: service.manifest.name().to_owned(),
-        interfaces: Interfaces::all(),
+        grant: Arc::new(grant),
     };
     let request = Request {
+        patient: String::new(),
         method: options.method.to_ascii_uppercase(),
         path: options.path.clone(),
         query: options.query.clone(),
         headers: options.headers.clone(),
         body: options.body.clone(),
     };
-    Ok(runtime.invoke(&service.component, &call, &request).await?)
+    Ok(runtime.invoke(&service.component, &call, request).await?)
 }
 
 /// The response as a terminal shows it: status, headers, a blank line, body.

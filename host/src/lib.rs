@@ -6,12 +6,14 @@
 //! its consent covers, and each platform call reads or writes storage for
 //! that patient only.
 
+pub mod consent;
 pub mod db;
 pub mod dev;
 pub mod examples;
 pub mod harness;
 pub mod model;
 pub mod platform;
+pub mod pseudonym;
 pub mod relay;
 pub mod runtime;
 pub mod service;

@@ -4,9 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use officine_host::consent;
+use officine_host::db::{Db, grants};
 use officine_host::dev::{self, DevOptions};
 use officine_host::harness::{self, RunOptions};
+use officine_host::model::{PatientId, ServiceId, now_millis};
+use officine_policy::{GrantStatus, Scope};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
@@ -58,6 +63,41 @@ enum Command {
         #[arg(long, default_value = "")]
         body: String,
     },
+    /// Grant a service scopes of a patient's data (or change what it was
+    /// granted). The scopes must be among what the service requests.
+    Grant {
+        /// The patient's internal id (`demo` in development).
+        patient: String,
+        /// The service id, e.g. fr.officine.weight-tracker.
+        service: String,
+        /// Scopes, as aliases (measures.read:weight) or canonical SMART v2
+        /// scopes (patient/Observation.rs?code=http://loinc.org|29463-7).
+        #[arg(required = true, value_parser = parse_scope)]
+        scopes: Vec<Scope>,
+        /// Last day of the grant (YYYY-MM-DD, inclusive, UTC). Default: one year.
+        #[arg(long, value_parser = parse_until)]
+        until: Option<i64>,
+        /// Directory holding the database.
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Revoke a patient's grant to a service. Takes effect at the service's
+    /// next platform call, including in a running invocation.
+    Revoke {
+        patient: String,
+        service: String,
+        /// Also erase what the service stored for the patient.
+        #[arg(long)]
+        erase: bool,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// List a patient's grants.
+    Grants {
+        patient: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
 }
 
 fn parse_service(s: &str) -> Result<(PathBuf, PathBuf), String> {
@@ -74,11 +114,67 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
 }
 
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    s.parse()
+        .map_err(|e: officine_policy::ScopeError| e.to_string())
+}
+
+/// A last day, inclusive: the grant ends at the next midnight, UTC.
+fn parse_until(s: &str) -> Result<i64, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(s, format)
+        .map_err(|_| format!("{s:?} is not a date written YYYY-MM-DD"))?;
+    let next = day.next_day().ok_or("date out of range")?;
+    Ok(next.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+fn parse_patient(s: &str) -> anyhow::Result<PatientId> {
+    anyhow::ensure!(
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic()),
+        "{s:?} is not a patient id"
+    );
+    Ok(PatientId::new(s))
+}
+
+fn parse_service_id(s: &str) -> anyhow::Result<ServiceId> {
+    ServiceId::new(s).map_err(|e| anyhow::anyhow!("service id {s:?} {e}"))
+}
+
+/// The database of an existing data directory: these commands never create one.
+async fn open_data(data: &std::path::Path) -> anyhow::Result<Db> {
+    let path = data.join("officine.db");
+    anyhow::ensure!(
+        path.exists(),
+        "no database at {} (run `officine dev` first, or pass --data)",
+        path.display()
+    );
+    Db::open_sqlite(&path)
+        .await
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn day(ms: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    if scopes.is_empty() {
+        return "(none)".to_owned();
+    }
+    let texts: Vec<String> = scopes.iter().map(Scope::to_string).collect();
+    texts.join(", ")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match cli.command {
         Command::Dev { .. } => "info",
         Command::Run { .. } => "warn,officine::component=info",
+        _ => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -141,6 +237,74 @@ async fn run(command: Command) -> anyhow::Result<()> {
             })
             .await?;
             print!("{}", harness::render(&response));
+            Ok(())
+        }
+        Command::Grant {
+            patient,
+            service,
+            scopes,
+            until,
+            data,
+        } => {
+            let (patient, service) = (parse_patient(&patient)?, parse_service_id(&service)?);
+            let db = open_data(&data).await?;
+            let now = now_millis();
+            let until = until.unwrap_or(now + consent::DEFAULT_DURATION_MS);
+            let stored = consent::grant(&db, &patient, &service, scopes, now, until).await?;
+            let grant = &stored.grant;
+            println!(
+                "{service} may now use, for {patient}, until {}: {}",
+                day(grant.period().end()),
+                scope_list(grant.scopes())
+            );
+            Ok(())
+        }
+        Command::Revoke {
+            patient,
+            service,
+            erase,
+            data,
+        } => {
+            let (patient, service) = (parse_patient(&patient)?, parse_service_id(&service)?);
+            let db = open_data(&data).await?;
+            let revoked = consent::revoke(&db, &patient, &service, erase, now_millis()).await?;
+            println!("revoked grant {} of {service} for {patient}", revoked.grant);
+            if erase {
+                println!("erased {} storage key(s)", revoked.erased_keys);
+            }
+            Ok(())
+        }
+        Command::Grants { patient, data } => {
+            let patient = parse_patient(&patient)?;
+            let db = open_data(&data).await?;
+            let now = now_millis();
+            let all = grants::for_patient(&db, &patient).await?;
+            if all.is_empty() {
+                println!("{patient} has granted nothing");
+            }
+            for stored in all {
+                let grant = &stored.grant;
+                let state = match (grant.status(), grant.in_force(now)) {
+                    (GrantStatus::Revoked { at }, _) => format!("revoked {}", day(at)),
+                    (_, Ok(())) => format!("in force until {}", day(grant.period().end())),
+                    (_, Err(reason)) => reason.to_string(),
+                };
+                println!("{}  ({state})", grant.service());
+                println!("  version {}, grant {}", grant.version(), grant.id());
+                println!("  scopes: {}", scope_list(grant.scopes()));
+                if grant.status() == GrantStatus::Active
+                    && let Some(record) = grants::service(&db, grant.service()).await?
+                {
+                    let pending = consent::pending(grant, &record);
+                    if !pending.is_empty() {
+                        println!(
+                            "  version {} also requests, not granted: {}",
+                            record.version,
+                            scope_list(&pending)
+                        );
+                    }
+                }
+            }
             Ok(())
         }
     }

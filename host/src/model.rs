@@ -6,29 +6,9 @@
 
 use std::fmt;
 
-pub use officine_registry::{DocumentCategory, MeasureKind, ServiceId};
+pub use officine_policy::{DocumentCategory, GrantId, MeasureKind, PatientId, ServiceId};
 
-/// A patient's internal platform id. Never the national health identifier
-/// (INS): that one stays out of every table a component can reach.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PatientId(String);
-
-impl PatientId {
-    /// Wraps an id read from storage or chosen by the platform.
-    pub fn new(id: impl Into<String>) -> PatientId {
-        PatientId(id.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PatientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::db::GrantGuard;
 
 /// The sha256 of a component's bytes, which is how the platform names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,10 +75,12 @@ pub enum Writer {
     Professional {
         name: String,
     },
-    /// A listed service, running a given component on the patient's behalf.
+    /// A listed service, running a given component on the patient's
+    /// behalf under a grant: the write happens only if the grant stands.
     Service {
         service: ServiceId,
         component: ComponentDigest,
+        grant: GrantGuard,
     },
     Platform,
 }
@@ -126,6 +108,14 @@ impl Writer {
             _ => None,
         }
     }
+
+    /// The grant a service writes under.
+    pub fn grant(&self) -> Option<&GrantGuard> {
+        match self {
+            Writer::Service { grant, .. } => Some(grant),
+            _ => None,
+        }
+    }
 }
 
 /// Coding of a measure kind: LOINC code, UCUM unit, and the range of values
@@ -141,19 +131,19 @@ pub struct MeasureCoding {
 
 /// The coding of each measure kind, as published in the WIT contract.
 pub fn coding(kind: MeasureKind) -> MeasureCoding {
-    let (loinc, unit, display, min, max) = match kind {
-        MeasureKind::Weight => ("29463-7", "kg", "Body weight", 0.5, 500.0),
-        MeasureKind::Height => ("8302-2", "cm", "Body height", 20.0, 300.0),
-        MeasureKind::Bmi => ("39156-5", "kg/m2", "Body mass index", 1.0, 200.0),
-        MeasureKind::WaistCircumference => ("8280-0", "cm", "Waist circumference", 20.0, 300.0),
-        MeasureKind::BodyTemperature => ("8310-5", "Cel", "Body temperature", 25.0, 45.0),
-        MeasureKind::BloodGlucose => ("2345-7", "mg/dL", "Glucose", 10.0, 1500.0),
-        MeasureKind::PainSeverity => ("72514-3", "{score}", "Pain severity 0-10", 0.0, 10.0),
-        MeasureKind::HeartRate => ("8867-4", "/min", "Heart rate", 20.0, 300.0),
-        MeasureKind::DailySteps => ("41950-7", "1/(24.h)", "Steps in 24 hours", 0.0, 200_000.0),
+    let (unit, display, min, max) = match kind {
+        MeasureKind::Weight => ("kg", "Body weight", 0.5, 500.0),
+        MeasureKind::Height => ("cm", "Body height", 20.0, 300.0),
+        MeasureKind::Bmi => ("kg/m2", "Body mass index", 1.0, 200.0),
+        MeasureKind::WaistCircumference => ("cm", "Waist circumference", 20.0, 300.0),
+        MeasureKind::BodyTemperature => ("Cel", "Body temperature", 25.0, 45.0),
+        MeasureKind::BloodGlucose => ("mg/dL", "Glucose", 10.0, 1500.0),
+        MeasureKind::PainSeverity => ("{score}", "Pain severity 0-10", 0.0, 10.0),
+        MeasureKind::HeartRate => ("/min", "Heart rate", 20.0, 300.0),
+        MeasureKind::DailySteps => ("1/(24.h)", "Steps in 24 hours", 0.0, 200_000.0),
     };
     MeasureCoding {
-        loinc,
+        loinc: kind.loinc(),
         unit,
         display,
         min,

@@ -42,6 +42,8 @@ pub fn to_component(parts: &axum::http::request::Parts, body: Vec<u8>) -> handle
         })
         .collect();
     handler::Request {
+        // Set by the runtime, to the service's pseudonym of the patient.
+        patient: String::new(),
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),

@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use officine_policy::SheetHash;
 use officine_registry::{Manifest, ManifestError};
 
+use crate::consent;
 use crate::runtime::{LoadError, LoadedComponent, Runtime};
 
 /// Why a service could not be loaded.
@@ -29,13 +31,24 @@ pub enum ServiceError {
 #[derive(Clone)]
 pub struct Service {
     pub manifest: Manifest,
+    /// The hash of the manifest's text, whose consent sheet patients see.
+    pub sheet: SheetHash,
     pub component: LoadedComponent,
 }
 
 impl Service {
     /// Reads, checks and compiles (or loads from cache) a service.
     pub fn load(runtime: &Runtime, wasm: &Path, manifest: &Path) -> Result<Service, ServiceError> {
-        let manifest = Manifest::load(manifest)?;
+        let text = std::fs::read(manifest).map_err(|source| ServiceError::Read {
+            path: manifest.to_owned(),
+            source,
+        })?;
+        let sheet = consent::sheet_hash(&text);
+        let text = String::from_utf8(text).map_err(|_| ServiceError::Read {
+            path: manifest.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"),
+        })?;
+        let manifest = Manifest::from_toml_str(&text)?;
         let bytes = std::fs::read(wasm).map_err(|source| ServiceError::Read {
             path: wasm.to_owned(),
             source,
@@ -48,6 +61,7 @@ impl Service {
             })?;
         Ok(Service {
             manifest,
+            sheet,
             component,
         })
     }

@@ -1,7 +1,6 @@
 //! Errors of the registry crate.
 //!
-//! [`ScopeError`](crate::ScopeError) lives beside the scope type in
-//! [`scope`](crate::scope), which is self-contained.
+//! Scope and id errors live beside their types, in `officine-policy`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -122,37 +121,6 @@ pub struct UnknownValue {
     pub found: String,
     /// The names accepted.
     pub expected: Vec<&'static str>,
-}
-
-/// Why a text is not a valid [`ServiceId`](crate::ServiceId).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IdError {
-    /// The id is empty.
-    #[error("must not be empty")]
-    Empty,
-    /// The id is longer than [`ServiceId::MAX_LEN`](crate::ServiceId::MAX_LEN).
-    #[error("is {len} characters long; the limit is {}", crate::ServiceId::MAX_LEN)]
-    TooLong {
-        /// The length found, in characters.
-        len: usize,
-    },
-    /// The id contains upper-case letters.
-    #[error("must be lowercase")]
-    NotLowercase,
-    /// The id has a single label.
-    #[error(
-        "needs at least two dot-separated labels, in reverse-DNS order (e.g. fr.example.service)"
-    )]
-    SingleLabel,
-    /// Two dots in a row, or a dot at the start or end.
-    #[error("has an empty label (a leading or trailing dot, or two dots in a row)")]
-    EmptyLabel,
-    /// A character other than `a-z`, `0-9`, `-` or the separating `.`.
-    #[error("contains {0:?}; labels may contain only a-z, 0-9 and '-'")]
-    InvalidCharacter(char),
-    /// A label starts or ends with `-`.
-    #[error("label {0:?} starts or ends with '-'")]
-    DashAtEdge(String),
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@
 //! assert_eq!(manifest.consent().legal(), ["RGPD art. 9", "CSP L.1111-8"]);
 //! assert_eq!(
 //!     manifest.scopes().next(),
-//!     Some(Scope::MeasuresRead(Some(MeasureKind::Weight)))
+//!     Some(Scope::measures_read(Some(MeasureKind::Weight)))
 //! );
 //! assert_eq!(manifest.requested_scopes()[3].reason(), "Mémoriser votre objectif de poids.");
 //! # Ok::<(), officine_registry::ManifestError>(())
@@ -86,14 +86,11 @@
 //! ```
 
 mod error;
-mod id;
 mod manifest;
-pub mod scope;
 mod validate;
 
-pub use error::{
-    FieldError, IdError, ManifestError, Result, SyntaxError, TextPosition, UnknownValue,
-};
-pub use id::ServiceId;
+pub use error::{FieldError, ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
 pub use manifest::{ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope};
-pub use scope::{DocumentCategory, MeasureKind, Scope, ScopeError, WritableMeasureKind};
+pub use officine_policy::{
+    DocumentCategory, IdError, MeasureKind, Scope, ScopeError, ServiceId, WritableMeasureKind,
+};

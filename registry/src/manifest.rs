@@ -7,9 +7,9 @@ use std::str::FromStr;
 use semver::Version;
 use serde::{Serialize, Serializer};
 
+use crate::Scope;
+use crate::ServiceId;
 use crate::error::{ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
-use crate::id::ServiceId;
-use crate::scope::Scope;
 use crate::validate;
 
 /// A validated service manifest.

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use semver::Version;
 use toml::{Table, Value};
 
+use crate::Scope;
+use crate::ServiceId;
 use crate::error::FieldError;
-use crate::id::ServiceId;
 use crate::manifest::{
     Choice, ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope, parse_choice,
 };
-use crate::scope::Scope;
 
 /// The keys of the top-level table, in reference order.
 const MANIFEST_FIELDS: &[&str] = &[

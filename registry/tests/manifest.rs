@@ -150,12 +150,12 @@ fn full_manifest_parses_with_all_fields() {
         scopes,
         [
             (
-                Scope::MeasuresRead(Some(MeasureKind::Weight)),
+                Scope::measures_read(Some(MeasureKind::Weight)),
                 "Afficher l'évolution de votre poids."
             ),
-            (Scope::MeasuresWrite(weight), "Enregistrer vos pesées."),
+            (Scope::measures_write(weight), "Enregistrer vos pesées."),
             (
-                Scope::DmpRead(Some(DocumentCategory::LabResults)),
+                Scope::dmp_read(Some(DocumentCategory::LabResults)),
                 "Afficher vos résultats d'analyses."
             ),
             (Scope::Storage, "Mémoriser votre objectif."),
@@ -304,7 +304,7 @@ why = "typo"
         "{message}"
     );
     assert!(
-        message.contains("\n  scopes[2].scope: unknown measure kind \"weigth\""),
+        message.contains("\n  scopes[2].scope: invalid scope \"measures.read:weigth\" at column 15: unknown measure kind \"weigth\""),
         "{message}"
     );
     assert!(
@@ -403,15 +403,15 @@ fn writing_bmi_is_refused_with_its_reason() {
     assert_eq!(found.field, "scopes[1].scope");
     assert_eq!(
         found.problem,
-        "measures.write:bmi is not allowed: the body mass index is computed by the platform \
-         (from weight and height), never written by a service"
+        "invalid scope \"measures.write:bmi\" at column 16: the body mass index is computed \
+         by the platform (from weight and height), never written by a service"
     );
     // Reading it is fine.
     let text = full_with("measures.read:weight", "measures.read:bmi");
     let manifest = Manifest::from_toml_str(&text).unwrap();
     assert_eq!(
         manifest.requested_scopes()[0].scope(),
-        Scope::MeasuresRead(Some(MeasureKind::Bmi))
+        Scope::measures_read(Some(MeasureKind::Bmi))
     );
 }
 
@@ -420,23 +420,23 @@ fn unknown_scopes_are_refused_with_what_is_wrong() {
     for (scope, problem) in [
         (
             "fitness.read",
-            "unknown scope area \"fitness\" (expected measures, agenda, dmp, messaging or storage)",
+            "invalid scope \"fitness.read\" at column 1: unknown scope area \"fitness\" (expected measures, agenda, dmp, messaging or storage)",
         ),
         (
             "dmp.read:x-rays",
-            "unknown document category \"x-rays\" (expected one of summary, prescriptions, \
+            "invalid scope \"dmp.read:x-rays\" at column 10: unknown document category \"x-rays\" (expected one of summary, prescriptions, \
              reports, lab-results, imaging, vaccinations, prevention, certificates)",
         ),
         (
             "measures.write",
-            "measures.write needs a measure kind (measures.write:<kind>); \
-             there is no scope to write every kind",
+            "invalid scope \"measures.write\" at column 15: writing measures needs the kinds \
+             to write (measures.write:<kind>, or a code list); there is no scope to write every kind",
         ),
         (
             "agenda.delete",
-            "unknown action \"delete\" for agenda (expected agenda.read or agenda.write)",
+            "invalid scope \"agenda.delete\" at column 8: unknown action \"delete\" for agenda (expected agenda.read or agenda.write)",
         ),
-        ("", "empty scope"),
+        ("", "invalid scope \"\" at column 1: empty scope"),
     ] {
         let text = full_with(r#""dmp.read:lab-results""#, &format!("{scope:?}"));
         assert_eq!(
@@ -448,7 +448,9 @@ fn unknown_scopes_are_refused_with_what_is_wrong() {
     let found = single_error(&full_with("dmp.read:lab-results", "measures.read:weigth"));
     assert_eq!(found.field, "scopes[2].scope");
     assert!(
-        found.problem.starts_with("unknown measure kind \"weigth\""),
+        found
+            .problem
+            .contains("at column 15: unknown measure kind \"weigth\""),
         "{found}"
     );
 }
@@ -779,7 +781,7 @@ fn serializing_gives_back_an_equivalent_manifest() {
 #[test]
 fn every_scope_alias_parses_in_a_manifest_and_round_trips() {
     let mut text = MINIMAL.to_owned();
-    for scope in Scope::all() {
+    for scope in Scope::aliases() {
         text.push_str(&format!(
             "\n[[scopes]]\nscope = \"{scope}\"\nreason = \"Pour {scope}.\"\n"
         ));
@@ -787,7 +789,7 @@ fn every_scope_alias_parses_in_a_manifest_and_round_trips() {
     let manifest = Manifest::from_toml_str(&text).unwrap();
     assert_eq!(
         manifest.scopes().collect::<Vec<_>>(),
-        Scope::all().collect::<Vec<_>>()
+        Scope::aliases().collect::<Vec<_>>()
     );
 }
 

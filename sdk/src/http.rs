@@ -11,6 +11,7 @@ use crate::{Error, Result};
 /// available through [`Request::param`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    patient: String,
     method: String,
     path: String,
     query: String,
@@ -27,6 +28,7 @@ impl Request {
     pub fn new(method: impl Into<String>, target: &str) -> Self {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         Request {
+            patient: String::new(),
             method: method.into(),
             path: path.to_owned(),
             query: query.to_owned(),
@@ -39,6 +41,12 @@ impl Request {
     /// Adds a header (its name lower-cased).
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Sets the patient's pseudonym (the platform sets it on real requests).
+    pub fn with_patient(mut self, pseudonym: impl Into<String>) -> Self {
+        self.patient = pseudonym.into();
         self
     }
 
@@ -70,6 +78,14 @@ impl Request {
         let body = serde_urlencoded::to_string(value).expect("value serializes as a form");
         self.with_header("content-type", "application/x-www-form-urlencoded")
             .with_body(body)
+    }
+
+    /// The patient the request is made for, as this service knows them: a
+    /// pseudonym, stable for this service and patient, unrelated to what any
+    /// other service sees. Key your own records on it, never on anything
+    /// the patient types.
+    pub fn patient(&self) -> &str {
+        &self.patient
     }
 
     /// The method: `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
@@ -200,6 +216,7 @@ fn form_pairs(s: &str) -> Vec<(String, String)> {
 impl From<handler::Request> for Request {
     fn from(req: handler::Request) -> Self {
         Request {
+            patient: req.patient,
             method: req.method,
             path: req.path,
             query: req.query,
@@ -451,6 +468,7 @@ mod tests {
     #[test]
     fn raw_request_headers_are_lower_cased() {
         let raw = handler::Request {
+            patient: "4f1c".into(),
             method: "POST".into(),
             path: "/weights".into(),
             query: "a=1".into(),
@@ -458,6 +476,7 @@ mod tests {
             body: b"{}".to_vec(),
         };
         let req = Request::from(raw);
+        assert_eq!(req.patient(), "4f1c");
         assert_eq!(req.headers()[0].0, "content-type");
         assert_eq!(req.path(), "/weights");
         assert_eq!(req.query(), "a=1");

@@ -3,9 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Result, decode};
+use super::{GrantGuard, Reader, Result, decode};
 use crate::db::Db;
-use crate::model::{self, ComponentDigest, Origin, PatientId, Writer};
+use crate::model::{self, ComponentDigest, Origin, PatientId, ServiceId, Writer};
 
 pub const MAX_ROWS: u32 = 1000;
 
@@ -55,116 +55,154 @@ pub struct Event {
 
 const COLUMNS: &str = "id, kind, title, starts_at, ends_at, place, origin, written_by";
 
-/// Events starting in `[since, until)`, earliest first.
+/// Events starting in `[since, until)`, earliest first. A service's window
+/// start is folded into `since` by the caller.
 pub async fn list(
     db: &Db,
     patient: &PatientId,
     since: Option<i64>,
     until: Option<i64>,
     limit: Option<u32>,
+    reader: Reader<'_>,
 ) -> Result<Vec<Event>> {
     let (since, until) = super::range(since, until);
     let sql = format!(
         "SELECT {COLUMNS} FROM agenda_events \
-         WHERE patient_id = $1 AND starts_at >= $2 AND starts_at < $3 \
+         WHERE patient_id = $1 AND starts_at >= $2 AND starts_at < $3{} \
          ORDER BY starts_at, id LIMIT {}",
+        reader.condition(4),
         super::limit(limit, MAX_ROWS)
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
         .bind(since)
-        .bind(until)
-        .fetch_all(db.pool())
-        .await?;
+        .bind(until);
+    let rows = reader.bind(query).fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
-/// One event of the patient's, if it exists.
-pub async fn get(db: &Db, patient: &PatientId, id: &str) -> Result<Option<Event>> {
-    let sql = format!("SELECT {COLUMNS} FROM agenda_events WHERE patient_id = $1 AND id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql))
+/// One event of the patient's starting at or after `from`, if it exists.
+pub async fn get(
+    db: &Db,
+    patient: &PatientId,
+    id: &str,
+    from: i64,
+    reader: Reader<'_>,
+) -> Result<Option<Event>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM agenda_events WHERE patient_id = $1 AND id = $2 AND starts_at >= $3{}",
+        reader.condition(4)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
         .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+        .bind(from);
+    let row = reader.bind(query).fetch_optional(db.pool()).await?;
     row.as_ref().map(from_row).transpose()
 }
 
+/// Adds an event; `None` when a service's grant no longer stands.
 pub async fn add(
     db: &Db,
     patient: &PatientId,
     writer: &Writer,
     draft: EventDraft,
-) -> Result<Event> {
+) -> Result<Option<Event>> {
     let id = model::new_id();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO agenda_events (id, patient_id, kind, title, starts_at, ends_at, place, origin, \
-         written_by, component_digest, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(patient.as_str())
-    .bind(draft.kind.as_str())
-    .bind(&draft.title)
-    .bind(draft.starts_at)
-    .bind(draft.ends_at)
-    .bind(draft.place.clone())
-    .bind(writer.origin().as_str())
-    .bind(writer.service().map(|s| s.as_str().to_owned()))
-    .bind(writer.component().map(|c| c.to_hex()))
-    .bind(model::now_millis())
-    .execute(db.pool())
-    .await?;
-    Ok(Event {
+         written_by, component_digest, recorded_at, grant_id) {}",
+        super::insert_source(12, writer)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(patient.as_str())
+        .bind(draft.kind.as_str())
+        .bind(&draft.title)
+        .bind(draft.starts_at)
+        .bind(draft.ends_at)
+        .bind(draft.place.clone())
+        .bind(writer.origin().as_str())
+        .bind(writer.service().map(|s| s.as_str().to_owned()))
+        .bind(writer.component().map(|c| c.to_hex()))
+        .bind(model::now_millis())
+        .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
+    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Event {
         id,
         draft,
         origin: writer.origin(),
         written_by: writer.service().map(|s| s.as_str().to_owned()),
-    })
+    }))
 }
 
-/// Replaces an event written by `service`, recording the component that
-/// wrote the new content. Returns `None` when the patient has no such event
-/// written by that service.
+/// What a service may touch when it changes its own events.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnEvent<'a> {
+    pub patient: &'a PatientId,
+    pub service: &'a ServiceId,
+    pub id: &'a str,
+    /// Events starting before this are outside the service's window.
+    pub from: i64,
+    pub guard: &'a GrantGuard,
+}
+
+/// Replaces an event written by the service, recording the component that
+/// wrote the new content. `None` when the patient has no such event the
+/// service wrote within its window, or its grant no longer stands.
 pub async fn update_own(
     db: &Db,
-    patient: &PatientId,
-    service: &str,
+    own: OwnEvent<'_>,
     component: ComponentDigest,
-    id: &str,
     draft: EventDraft,
 ) -> Result<Option<Event>> {
-    let done = sqlx::query(
+    let sql = format!(
         "UPDATE agenda_events SET kind = $1, title = $2, starts_at = $3, ends_at = $4, place = $5, \
-         component_digest = $6 WHERE patient_id = $7 AND id = $8 AND written_by = $9",
-    )
-    .bind(draft.kind.as_str())
-    .bind(&draft.title)
-    .bind(draft.starts_at)
-    .bind(draft.ends_at)
-    .bind(draft.place.clone())
-    .bind(component.to_hex())
-    .bind(patient.as_str())
-    .bind(id)
-    .bind(service)
-    .execute(db.pool())
-    .await?;
+         component_digest = $6, grant_id = $7 \
+         WHERE patient_id = $8 AND id = $9 AND written_by = $10 AND starts_at >= $11 AND {}",
+        GrantGuard::condition(12)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(draft.kind.as_str())
+        .bind(&draft.title)
+        .bind(draft.starts_at)
+        .bind(draft.ends_at)
+        .bind(draft.place.clone())
+        .bind(component.to_hex())
+        .bind(own.guard.grant.as_str().to_owned())
+        .bind(own.patient.as_str())
+        .bind(own.id)
+        .bind(own.service.as_str())
+        .bind(own.from);
+    let done = own.guard.bind(query).execute(db.pool()).await?;
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    get(db, patient, id).await
+    Ok(Some(Event {
+        id: own.id.to_owned(),
+        draft,
+        origin: Origin::Service,
+        written_by: Some(own.service.as_str().to_owned()),
+    }))
 }
 
-/// Removes an event written by `service`; false when there was none.
-pub async fn remove_own(db: &Db, patient: &PatientId, service: &str, id: &str) -> Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM agenda_events WHERE patient_id = $1 AND id = $2 AND written_by = $3",
-    )
-    .bind(patient.as_str())
-    .bind(id)
-    .bind(service)
-    .execute(db.pool())
-    .await?;
+/// Removes an event the service wrote within its window; false when there
+/// was none, or its grant no longer stands.
+pub async fn remove_own(db: &Db, own: OwnEvent<'_>) -> Result<bool> {
+    let sql = format!(
+        "DELETE FROM agenda_events \
+         WHERE patient_id = $1 AND id = $2 AND written_by = $3 AND starts_at >= $4 AND {}",
+        GrantGuard::condition(5)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(own.patient.as_str())
+        .bind(own.id)
+        .bind(own.service.as_str())
+        .bind(own.from);
+    let done = own.guard.bind(query).execute(db.pool()).await?;
     Ok(done.rows_affected() > 0)
 }
 

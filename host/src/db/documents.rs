@@ -6,7 +6,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Result, decode};
+use super::{Reader, Result, Windows, decode};
 use crate::db::Db;
 use crate::model::{self, DocumentCategory, Origin, PatientId, Writer};
 
@@ -41,9 +41,11 @@ pub struct DocumentDraft {
     pub masked: bool,
 }
 
+/// Which documents to read: the categories, each from the date its reader
+/// may read it (`i64::MIN`: any date). No category, no document.
 #[derive(Debug, Clone)]
 pub struct DocumentQuery<'a> {
-    pub categories: &'a [DocumentCategory],
+    pub categories: Windows<'a>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub limit: Option<u32>,
@@ -58,54 +60,66 @@ pub async fn list(
     db: &Db,
     patient: &PatientId,
     q: &DocumentQuery<'_>,
+    reader: Reader<'_>,
 ) -> Result<Vec<DocumentMeta>> {
     if q.categories.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..q.categories.len())
-        .map(|i| format!("${}", i + 4))
-        .collect();
+    let (categories, params) =
+        super::windows_condition("category", "document_date", q.categories, 4);
     let sql = format!(
         "SELECT {COLUMNS} FROM documents \
          WHERE patient_id = $1 AND {VISIBLE} AND document_date >= $2 AND document_date < $3 \
-         AND category IN ({}) ORDER BY document_date DESC, id DESC LIMIT {}",
-        placeholders.join(", "),
+         AND {categories}{} ORDER BY document_date DESC, id DESC LIMIT {}",
+        reader.condition(4 + params.len()),
         super::limit(q.limit, MAX_ROWS)
     );
     let (since, until) = super::range(q.since, q.until);
-    let mut query = sqlx::query(AssertSqlSafe(sql))
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
         .bind(since)
         .bind(until);
-    for category in q.categories {
-        query = query.bind(category.as_str());
-    }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = reader
+        .bind(super::bind_params(query, &params))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
-/// A visible document's description.
-pub async fn meta(db: &Db, patient: &PatientId, id: &str) -> Result<Option<DocumentMeta>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM documents WHERE patient_id = $1 AND id = $2 AND {VISIBLE}");
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(patient.as_str())
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+/// Every category, from any date: what the patient reads.
+pub fn all_categories() -> Vec<(&'static str, i64)> {
+    DocumentCategory::ALL
+        .map(|c| (c.as_str(), i64::MIN))
+        .to_vec()
 }
 
-/// A visible document's content.
-pub async fn content(db: &Db, patient: &PatientId, id: &str) -> Result<Option<Vec<u8>>> {
-    let sql =
-        format!("SELECT content FROM documents WHERE patient_id = $1 AND id = $2 AND {VISIBLE}");
-    let row: Option<(Vec<u8>,)> = sqlx::query_as(AssertSqlSafe(sql))
+/// A visible document's content, if its category and date are among
+/// `categories`.
+pub async fn content(
+    db: &Db,
+    patient: &PatientId,
+    id: &str,
+    categories: Windows<'_>,
+    reader: Reader<'_>,
+) -> Result<Option<Vec<u8>>> {
+    if categories.is_empty() {
+        return Ok(None);
+    }
+    let (allowed, params) = super::windows_condition("category", "document_date", categories, 3);
+    let sql = format!(
+        "SELECT content FROM documents WHERE patient_id = $1 AND id = $2 AND {VISIBLE} \
+         AND {allowed}{}",
+        reader.condition(3 + params.len())
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
-        .bind(id)
+        .bind(id);
+    let row = reader
+        .bind(super::bind_params(query, &params))
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|(content,)| content))
+    row.map(|row| row.try_get::<Vec<u8>, _>(0).map_err(Into::into))
+        .transpose()
 }
 
 pub async fn add(
@@ -113,32 +127,38 @@ pub async fn add(
     patient: &PatientId,
     writer: &Writer,
     draft: DocumentDraft,
-) -> Result<DocumentMeta> {
+) -> Result<Option<DocumentMeta>> {
     let id = model::new_id();
     let size = draft.content.len() as u64;
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO documents (id, patient_id, category, doc_type, title, author, origin, written_by, \
-         component_digest, document_date, format, size, content, hidden, masked, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15)",
-    )
-    .bind(&id)
-    .bind(patient.as_str())
-    .bind(draft.category.as_str())
-    .bind(&draft.doc_type)
-    .bind(&draft.title)
-    .bind(&draft.author)
-    .bind(writer.origin().as_str())
-    .bind(writer.service().map(|s| s.as_str().to_owned()))
-    .bind(writer.component().map(|c| c.to_hex()))
-    .bind(draft.date)
-    .bind(&draft.format)
-    .bind(size as i64)
-    .bind(draft.content)
-    .bind(i64::from(draft.masked))
-    .bind(model::now_millis())
-    .execute(db.pool())
-    .await?;
-    Ok(DocumentMeta {
+         component_digest, document_date, format, size, content, hidden, masked, recorded_at, \
+         grant_id) {}",
+        super::insert_source(17, writer)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(patient.as_str())
+        .bind(draft.category.as_str())
+        .bind(&draft.doc_type)
+        .bind(&draft.title)
+        .bind(&draft.author)
+        .bind(writer.origin().as_str())
+        .bind(writer.service().map(|s| s.as_str().to_owned()))
+        .bind(writer.component().map(|c| c.to_hex()))
+        .bind(draft.date)
+        .bind(&draft.format)
+        .bind(size as i64)
+        .bind(draft.content)
+        .bind(0_i64)
+        .bind(i64::from(draft.masked))
+        .bind(model::now_millis())
+        .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
+    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(DocumentMeta {
         id,
         category: draft.category,
         doc_type: draft.doc_type,
@@ -149,7 +169,7 @@ pub async fn add(
         date: draft.date,
         format: draft.format,
         size,
-    })
+    }))
 }
 
 /// Hides or shows a document (the patient's choice).

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Result, decode};
+use super::{Reader, Result, Windows, decode};
 use crate::db::Db;
 use crate::model::{self, MeasureKind, Origin, PatientId, Writer};
 
@@ -22,11 +22,12 @@ pub struct Measure {
     pub written_by: Option<String>,
 }
 
-/// Which measures to read. `kinds` must not be empty: callers resolve "all
-/// the kinds this caller may read" before asking.
+/// Which measures to read: the kinds, each from the date its reader may read
+/// it (`i64::MIN` for any date). Callers resolve "the kinds this reader may
+/// read" before asking; no kind, no measure.
 #[derive(Debug, Clone)]
 pub struct MeasureQuery<'a> {
-    pub kinds: &'a [MeasureKind],
+    pub kinds: Windows<'a>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub limit: Option<u32>,
@@ -35,33 +36,42 @@ pub struct MeasureQuery<'a> {
 const COLUMNS: &str = "id, kind, value, effective_at, origin, written_by";
 
 /// The patient's measures matching `q`, newest first.
-pub async fn list(db: &Db, patient: &PatientId, q: &MeasureQuery<'_>) -> Result<Vec<Measure>> {
+pub async fn list(
+    db: &Db,
+    patient: &PatientId,
+    q: &MeasureQuery<'_>,
+    reader: Reader<'_>,
+) -> Result<Vec<Measure>> {
     if q.kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..q.kinds.len()).map(|i| format!("${}", i + 4)).collect();
+    let (kinds, params) = super::windows_condition("kind", "effective_at", q.kinds, 4);
     let sql = format!(
         "SELECT {COLUMNS} FROM measures \
-         WHERE patient_id = $1 AND effective_at >= $2 AND effective_at < $3 AND kind IN ({}) \
+         WHERE patient_id = $1 AND effective_at >= $2 AND effective_at < $3 AND {kinds}{} \
          ORDER BY effective_at DESC, id DESC LIMIT {}",
-        placeholders.join(", "),
+        reader.condition(4 + params.len()),
         super::limit(q.limit, MAX_ROWS),
     );
     let (since, until) = super::range(q.since, q.until);
-    let mut query = sqlx::query(AssertSqlSafe(sql))
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
         .bind(since)
         .bind(until);
-    for kind in q.kinds {
-        query = query.bind(kind.as_str());
-    }
+    let query = reader.bind(super::bind_params(query, &params));
     let rows = query.fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
+/// Every kind, from any date: what the patient reads.
+pub fn all_kinds() -> Vec<(&'static str, i64)> {
+    MeasureKind::ALL.map(|k| (k.as_str(), i64::MIN)).to_vec()
+}
+
 /// Records a measure. A weight also records the BMI computed from the latest
 /// height taken at or before it, in the same transaction. Values are not
-/// validated here: callers check them against [`model::coding`].
+/// validated here: callers check them against [`model::coding`]. `None`
+/// when a service's grant no longer stands (nothing is written).
 pub async fn add(
     db: &Db,
     patient: &PatientId,
@@ -69,9 +79,12 @@ pub async fn add(
     kind: MeasureKind,
     value: f64,
     effective_at: i64,
-) -> Result<Measure> {
+) -> Result<Option<Measure>> {
     let mut tx = db.pool().begin().await?;
-    let measure = insert(&mut tx, patient, writer, kind, value, effective_at, None).await?;
+    let Some(measure) = insert(&mut tx, patient, writer, kind, value, effective_at, None).await?
+    else {
+        return Ok(None);
+    };
     if kind == MeasureKind::Weight {
         let height: Option<(f64,)> = sqlx::query_as(
             "SELECT value FROM measures WHERE patient_id = $1 AND kind = $2 AND effective_at <= $3 \
@@ -84,6 +97,8 @@ pub async fn add(
         .await?;
         if let Some((height,)) = height {
             let bmi = model::bmi(value, height);
+            // The weight's insert stood, so its grant does: the platform
+            // writes the BMI in the same transaction.
             insert(
                 &mut tx,
                 patient,
@@ -97,7 +112,7 @@ pub async fn add(
         }
     }
     tx.commit().await?;
-    Ok(measure)
+    Ok(Some(measure))
 }
 
 async fn insert(
@@ -108,32 +123,37 @@ async fn insert(
     value: f64,
     effective_at: i64,
     derived_from: Option<&str>,
-) -> Result<Measure> {
+) -> Result<Option<Measure>> {
     let id = model::new_id();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO measures (id, patient_id, kind, value, effective_at, origin, written_by, \
-         component_digest, derived_from, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(patient.as_str())
-    .bind(kind.as_str())
-    .bind(value)
-    .bind(effective_at)
-    .bind(writer.origin().as_str())
-    .bind(writer.service().map(|s| s.as_str().to_owned()))
-    .bind(writer.component().map(|c| c.to_hex()))
-    .bind(derived_from.map(str::to_owned))
-    .bind(model::now_millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(Measure {
+         component_digest, derived_from, recorded_at, grant_id) {}",
+        super::insert_source(11, writer)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(patient.as_str())
+        .bind(kind.as_str())
+        .bind(value)
+        .bind(effective_at)
+        .bind(writer.origin().as_str())
+        .bind(writer.service().map(|s| s.as_str().to_owned()))
+        .bind(writer.component().map(|c| c.to_hex()))
+        .bind(derived_from.map(str::to_owned))
+        .bind(model::now_millis())
+        .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
+    let done = super::bind_writer(query, writer).execute(&mut **tx).await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Measure {
         id,
         kind,
         value,
         effective_at,
         origin: writer.origin(),
         written_by: writer.service().map(|s| s.as_str().to_owned()),
-    })
+    }))
 }
 
 /// Decodes a row of [`COLUMNS`], by position (this is the hot path).

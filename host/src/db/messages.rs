@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Result, decode, flag};
+use super::{Reader, Result, decode, flag};
 use crate::db::Db;
 use crate::model::{self, Origin, PatientId, Writer};
 
@@ -24,23 +24,25 @@ pub struct Message {
 
 const COLUMNS: &str = "id, thread_id, origin, sender, subject, body, sent_at, is_read, written_by";
 
-/// Messages sent at or after `since`, newest first.
+/// Messages sent at or after `since`, newest first. A service's window
+/// start is folded into `since` by the caller.
 pub async fn list(
     db: &Db,
     patient: &PatientId,
     since: Option<i64>,
     limit: Option<u32>,
+    reader: Reader<'_>,
 ) -> Result<Vec<Message>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE patient_id = $1 AND sent_at >= $2 \
+        "SELECT {COLUMNS} FROM messages WHERE patient_id = $1 AND sent_at >= $2{} \
          ORDER BY sent_at DESC, id DESC LIMIT {}",
+        reader.condition(3),
         super::limit(limit, MAX_ROWS)
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(patient.as_str())
-        .bind(since.unwrap_or(i64::MIN))
-        .fetch_all(db.pool())
-        .await?;
+        .bind(since.unwrap_or(i64::MIN));
+    let rows = reader.bind(query).fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -53,27 +55,33 @@ pub async fn add(
     thread: Option<&str>,
     subject: &str,
     body: &str,
-) -> Result<Message> {
+) -> Result<Option<Message>> {
     let id = model::new_id();
     let thread = thread.map_or_else(|| id.clone(), str::to_owned);
     let sent_at = model::now_millis();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO messages (id, patient_id, thread_id, origin, sender, subject, body, sent_at, \
-         is_read, written_by, component_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
-    )
-    .bind(&id)
-    .bind(patient.as_str())
-    .bind(&thread)
-    .bind(writer.origin().as_str())
-    .bind(sender)
-    .bind(subject)
-    .bind(body)
-    .bind(sent_at)
-    .bind(writer.service().map(|s| s.as_str().to_owned()))
-    .bind(writer.component().map(|c| c.to_hex()))
-    .execute(db.pool())
-    .await?;
-    Ok(Message {
+         is_read, written_by, component_digest, grant_id) {}",
+        super::insert_source(12, writer)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(patient.as_str())
+        .bind(&thread)
+        .bind(writer.origin().as_str())
+        .bind(sender)
+        .bind(subject)
+        .bind(body)
+        .bind(sent_at)
+        .bind(0_i64)
+        .bind(writer.service().map(|s| s.as_str().to_owned()))
+        .bind(writer.component().map(|c| c.to_hex()))
+        .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
+    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Message {
         id,
         thread,
         origin: writer.origin(),
@@ -83,7 +91,7 @@ pub async fn add(
         sent_at,
         read: false,
         written_by: writer.service().map(|s| s.as_str().to_owned()),
-    })
+    }))
 }
 
 fn from_row(row: &AnyRow) -> Result<Message> {

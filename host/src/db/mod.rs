@@ -7,6 +7,7 @@
 
 pub mod agenda;
 pub mod documents;
+pub mod grants;
 pub mod measures;
 pub mod messages;
 pub mod seed;
@@ -16,10 +17,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Any, AnyPool, Executor};
 
-use crate::model::{PatientId, now_millis};
+use crate::model::{GrantId, PatientId, Writer, now_millis};
 
 /// A storage failure. Callers report it as `unavailable` to components and
 /// log the detail on the host side; it never reaches a component.
@@ -108,6 +110,177 @@ impl Db {
             .await?;
         Ok(row.is_some())
     }
+}
+
+/// The grant a service's call was decided under.
+///
+/// Every query made for a service carries one and checks, in the same
+/// statement, that the grant still stands at this revision: a revocation or
+/// a change of scopes committed by any process sharing the database stops
+/// the very next call, with no cache to invalidate. A read that finds
+/// nothing, or a write that changes nothing, may be due to the guard; the
+/// caller then re-reads the grant to tell which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantGuard {
+    pub grant: GrantId,
+    pub revision: i64,
+    /// The time the call is made (ms): an expired grant does not stand.
+    pub now: i64,
+}
+
+impl GrantGuard {
+    /// The SQL condition, its four parameters numbered from `$first`.
+    pub(crate) fn condition(first: usize) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM grants WHERE id = ${} AND revision = ${} \
+             AND revoked_at IS NULL AND starts_at <= ${} AND ends_at > ${})",
+            first,
+            first + 1,
+            first + 2,
+            first + 3
+        )
+    }
+
+    /// Binds the parameters of [`condition`](Self::condition), in order.
+    pub(crate) fn bind<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments>,
+    ) -> Query<'q, Any, AnyArguments> {
+        query
+            .bind(self.grant.as_str().to_owned())
+            .bind(self.revision)
+            .bind(self.now)
+            .bind(self.now)
+    }
+
+    /// [`bind`](Self::bind), for typed queries.
+    pub(crate) fn bind_as<'q, O>(
+        &self,
+        query: QueryAs<'q, Any, O, AnyArguments>,
+    ) -> QueryAs<'q, Any, O, AnyArguments> {
+        query
+            .bind(self.grant.as_str().to_owned())
+            .bind(self.revision)
+            .bind(self.now)
+            .bind(self.now)
+    }
+}
+
+/// Who a read is made for.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader<'a> {
+    /// A service, under a grant: the guard's condition joins the query.
+    Service(&'a GrantGuard),
+    /// The patient, or the platform acting for them.
+    Owner,
+}
+
+impl Reader<'_> {
+    /// The query's extra condition, parameters numbered from `$first`.
+    pub(crate) fn condition(&self, first: usize) -> String {
+        match self {
+            Reader::Service(_) => format!(" AND {}", GrantGuard::condition(first)),
+            Reader::Owner => String::new(),
+        }
+    }
+
+    pub(crate) fn bind<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments>,
+    ) -> Query<'q, Any, AnyArguments> {
+        match self {
+            Reader::Service(guard) => guard.bind(query),
+            Reader::Owner => query,
+        }
+    }
+}
+
+/// The source of an insert of `columns` values numbered from `$1`: plain
+/// `VALUES`, or for a service's write a `SELECT` that inserts nothing unless
+/// the writer's grant stands (its parameters follow, see [`bind_writer`]).
+pub(crate) fn insert_source(columns: usize, writer: &Writer) -> String {
+    let params: Vec<String> = (1..=columns).map(|i| format!("${i}")).collect();
+    let params = params.join(", ");
+    match writer.grant() {
+        Some(_) => format!(
+            "SELECT {params} WHERE {}",
+            GrantGuard::condition(columns + 1)
+        ),
+        None => format!("VALUES ({params})"),
+    }
+}
+
+/// Binds the guard parameters of [`insert_source`], if any.
+pub(crate) fn bind_writer<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    writer: &Writer,
+) -> Query<'q, Any, AnyArguments> {
+    match writer.grant() {
+        Some(guard) => guard.bind(query),
+        None => query,
+    }
+}
+
+/// Codes readable from a given date: `(code, from)` pairs, where `from` is
+/// `i64::MIN` for "any date".
+pub type Windows<'a> = &'a [(&'static str, i64)];
+
+/// `(code_col IN (...) AND date_col >= ...) OR ...`, one group per window
+/// start, parameters numbered from `$first`; and the values to bind.
+pub(crate) fn windows_condition(
+    code_col: &str,
+    date_col: &str,
+    windows: Windows<'_>,
+    first: usize,
+) -> (String, Vec<Param>) {
+    let mut groups: Vec<(i64, Vec<&'static str>)> = Vec::new();
+    for &(code, from) in windows {
+        match groups.iter_mut().find(|(f, _)| *f == from) {
+            Some((_, codes)) => codes.push(code),
+            None => groups.push((from, vec![code])),
+        }
+    }
+    let mut next = first;
+    let mut params = Vec::new();
+    let mut terms = Vec::new();
+    for (from, codes) in groups {
+        let placeholders: Vec<String> = codes
+            .iter()
+            .map(|code| {
+                params.push(Param::Text(code));
+                next += 1;
+                format!("${}", next - 1)
+            })
+            .collect();
+        let mut term = format!("{code_col} IN ({})", placeholders.join(", "));
+        if from != i64::MIN {
+            term.push_str(&format!(" AND {date_col} >= ${next}"));
+            params.push(Param::Int(from));
+            next += 1;
+        }
+        terms.push(format!("({term})"));
+    }
+    (format!("({})", terms.join(" OR ")), params)
+}
+
+/// A value bound to a generated placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param {
+    Text(&'static str),
+    Int(i64),
+}
+
+pub(crate) fn bind_params<'q>(
+    mut query: Query<'q, Any, AnyArguments>,
+    params: &[Param],
+) -> Query<'q, Any, AnyArguments> {
+    for param in params {
+        query = match *param {
+            Param::Text(text) => query.bind(text),
+            Param::Int(value) => query.bind(value),
+        };
+    }
+    query
 }
 
 /// Reads an INTEGER flag portably (booleans do not decode through `Any` on SQLite).

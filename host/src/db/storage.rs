@@ -1,6 +1,12 @@
 //! Each service's private key-value space, per patient.
+//!
+//! Only services use it, so every query carries the service's
+//! [`GrantGuard`]: nothing is read or written once the grant is gone. A
+//! read that finds nothing may be due to the guard; the caller tells which.
 
-use super::Result;
+use sqlx::AssertSqlSafe;
+
+use super::{GrantGuard, Result};
 use crate::db::Db;
 use crate::model::{PatientId, ServiceId, now_millis};
 
@@ -8,6 +14,8 @@ use crate::model::{PatientId, ServiceId, now_millis};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetOutcome {
     Stored,
+    /// The grant no longer stands: nothing was stored.
+    GrantGone,
     /// Storing would bring the space to `would_use` bytes, over `quota`.
     OverQuota {
         would_use: u64,
@@ -15,32 +23,41 @@ pub enum SetOutcome {
     },
 }
 
-pub async fn get(
-    db: &Db,
-    service: &ServiceId,
-    patient: &PatientId,
-    key: &str,
-) -> Result<Option<Vec<u8>>> {
-    let row: Option<(Vec<u8>,)> = sqlx::query_as(
-        "SELECT value FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND key = $3",
-    )
-    .bind(service.as_str())
-    .bind(patient.as_str())
-    .bind(key)
-    .fetch_optional(db.pool())
-    .await?;
+/// Whose space, under which grant.
+#[derive(Debug, Clone, Copy)]
+pub struct Space<'a> {
+    pub service: &'a ServiceId,
+    pub patient: &'a PatientId,
+    pub guard: &'a GrantGuard,
+}
+
+pub async fn get(db: &Db, space: Space<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+    let sql = format!(
+        "SELECT value FROM service_storage \
+         WHERE service_id = $1 AND patient_id = $2 AND key = $3 AND {}",
+        GrantGuard::condition(4)
+    );
+    let query = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(space.service.as_str())
+        .bind(space.patient.as_str())
+        .bind(key);
+    let row: Option<(Vec<u8>,)> = space.guard.bind_as(query).fetch_optional(db.pool()).await?;
     Ok(row.map(|(v,)| v))
 }
 
 /// Stores `value` under `key` unless the space (keys and values) would exceed `quota` bytes.
 pub async fn set(
     db: &Db,
-    service: &ServiceId,
-    patient: &PatientId,
+    space: Space<'_>,
     key: &str,
     value: &[u8],
     quota: u64,
 ) -> Result<SetOutcome> {
+    let Space {
+        service,
+        patient,
+        guard,
+    } = space;
     let mut tx = db.pool().begin().await?;
     // Bytes used by every other key: the one being replaced does not count.
     let (used,): (i64,) = sqlx::query_as(
@@ -56,42 +73,54 @@ pub async fn set(
     if would_use > quota {
         return Ok(SetOutcome::OverQuota { would_use, quota });
     }
-    sqlx::query(
+    // The WHERE clause also keeps SQLite from reading ON CONFLICT as part
+    // of the SELECT.
+    let sql = format!(
         "INSERT INTO service_storage (service_id, patient_id, key, value, updated_at) \
-         VALUES ($1, $2, $3, $4, $5) \
+         SELECT $1, $2, $3, $4, $5 WHERE {} \
          ON CONFLICT (service_id, patient_id, key) DO UPDATE SET value = excluded.value, \
          updated_at = excluded.updated_at",
-    )
-    .bind(service.as_str())
-    .bind(patient.as_str())
-    .bind(key)
-    .bind(value.to_vec())
-    .bind(now_millis())
-    .execute(&mut *tx)
-    .await?;
+        GrantGuard::condition(6)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(service.as_str())
+        .bind(patient.as_str())
+        .bind(key)
+        .bind(value.to_vec())
+        .bind(now_millis());
+    let done = guard.bind(query).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(SetOutcome::Stored)
+    Ok(if done.rows_affected() == 0 {
+        SetOutcome::GrantGone
+    } else {
+        SetOutcome::Stored
+    })
 }
 
-pub async fn delete(db: &Db, service: &ServiceId, patient: &PatientId, key: &str) -> Result<()> {
-    sqlx::query(
-        "DELETE FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND key = $3",
-    )
-    .bind(service.as_str())
-    .bind(patient.as_str())
-    .bind(key)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+/// Deletes `key`; false when nothing was deleted (no such key, or the
+/// grant no longer stands).
+pub async fn delete(db: &Db, space: Space<'_>, key: &str) -> Result<bool> {
+    let sql = format!(
+        "DELETE FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND key = $3 AND {}",
+        GrantGuard::condition(4)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(space.service.as_str())
+        .bind(space.patient.as_str())
+        .bind(key);
+    let done = space.guard.bind(query).execute(db.pool()).await?;
+    Ok(done.rows_affected() > 0)
 }
 
-pub async fn keys(db: &Db, service: &ServiceId, patient: &PatientId) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT key FROM service_storage WHERE service_id = $1 AND patient_id = $2")
-            .bind(service.as_str())
-            .bind(patient.as_str())
-            .fetch_all(db.pool())
-            .await?;
+pub async fn keys(db: &Db, space: Space<'_>) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT key FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND {}",
+        GrantGuard::condition(3)
+    );
+    let query = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(space.service.as_str())
+        .bind(space.patient.as_str());
+    let rows: Vec<(String,)> = space.guard.bind_as(query).fetch_all(db.pool()).await?;
     // Sorted here rather than in SQL: byte order does not depend on the
     // database's collation.
     let mut keys: Vec<String> = rows.into_iter().map(|(k,)| k).collect();

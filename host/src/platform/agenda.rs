@@ -1,7 +1,10 @@
 //! `officine:platform/agenda`.
 
-use super::{Platform, check_range, check_text, check_timestamp, plausible_id};
-use crate::db::agenda::{self as db, EventKind};
+use officine_policy::{Item, Op};
+
+use super::{Platform, WRITE_ATTEMPTS, check_range, check_text, check_timestamp, plausible_id};
+use crate::db::agenda::{self as db, EventKind, OwnEvent};
+use crate::db::{GrantGuard, Reader};
 use crate::runtime::bindings::agenda::{Event, EventDraft, EventKind as WitKind, Host};
 use crate::runtime::bindings::types::{Error, Timestamp};
 
@@ -13,61 +16,117 @@ impl Host for Platform {
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
         check_range(since, until)?;
-        let rows = db::list(&self.db, &self.patient, since, until, limit)
-            .await
-            .map_err(|e| self.unavailable("agenda.list", e))?;
+        let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
+        let from = self
+            .window(Op::Search, Item::Appointment)
+            .unwrap_or(i64::MAX);
+        let since = Some(since.map_or(from, |s| s.max(from)));
+        let rows = db::list(
+            &self.db,
+            &self.patient,
+            since,
+            until,
+            limit,
+            Reader::Service(&guard),
+        )
+        .await
+        .map_err(|e| self.unavailable("agenda.list", e))?;
+        if rows.is_empty() {
+            self.recheck("agenda.list").await?;
+        }
         Ok(rows.into_iter().map(|e| self.event_to_wit(e)).collect())
     }
 
     async fn add(&mut self, draft: EventDraft) -> Result<Event, Error> {
+        let start = Some(draft.start);
+        self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
-        let event = db::add(&self.db, &self.patient, &self.writer(), draft)
-            .await
-            .map_err(|e| self.unavailable("agenda.add", e))?;
-        Ok(self.event_to_wit(event))
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
+            let writer = self.writer(guard);
+            let added = db::add(&self.db, &self.patient, &writer, draft.clone())
+                .await
+                .map_err(|e| self.unavailable("agenda.add", e))?;
+            match added {
+                Some(event) => return Ok(self.event_to_wit(event)),
+                None => self.recheck("agenda.add").await?,
+            }
+        }
+        Err(Error::Unavailable)
     }
 
     async fn update(&mut self, id: String, draft: EventDraft) -> Result<Event, Error> {
+        let start = Some(draft.start);
+        self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
         }
-        let updated = db::update_own(
-            &self.db,
-            &self.patient,
-            self.service.as_str(),
-            self.component,
-            &id,
-            draft,
-        )
-        .await
-        .map_err(|e| self.unavailable("agenda.update", e))?;
-        match updated {
-            Some(event) => Ok(self.event_to_wit(event)),
-            None => Err(self.not_own(&id).await),
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
+            let own = self.own_event(&id, Op::Update, &guard);
+            let updated = db::update_own(&self.db, own, self.component, draft.clone())
+                .await
+                .map_err(|e| self.unavailable("agenda.update", e))?;
+            match updated {
+                Some(event) => return Ok(self.event_to_wit(event)),
+                None => {
+                    self.recheck("agenda.update").await?;
+                    if self.grant.revision == guard.revision {
+                        return Err(self.not_own(&id).await);
+                    }
+                }
+            }
         }
+        Err(Error::Unavailable)
     }
 
     async fn remove(&mut self, id: String) -> Result<(), Error> {
+        self.authorize("agenda.remove", Op::Delete, Item::Appointment, None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
         }
-        let removed = db::remove_own(&self.db, &self.patient, self.service.as_str(), &id)
-            .await
-            .map_err(|e| self.unavailable("agenda.remove", e))?;
-        if removed {
-            Ok(())
-        } else {
-            Err(self.not_own(&id).await)
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("agenda.remove", Op::Delete, Item::Appointment, None)?;
+            let own = self.own_event(&id, Op::Delete, &guard);
+            let removed = db::remove_own(&self.db, own)
+                .await
+                .map_err(|e| self.unavailable("agenda.remove", e))?;
+            if removed {
+                return Ok(());
+            }
+            self.recheck("agenda.remove").await?;
+            if self.grant.revision == guard.revision {
+                return Err(self.not_own(&id).await);
+            }
         }
+        Err(Error::Unavailable)
     }
 }
 
 impl Platform {
-    /// Why an update or removal touched nothing: the event is someone
-    /// else's (`denied`), or the patient has no such event (`not-found`).
+    fn own_event<'a>(&'a self, id: &'a str, op: Op, guard: &'a GrantGuard) -> OwnEvent<'a> {
+        OwnEvent {
+            patient: &self.patient,
+            service: self.service(),
+            id,
+            from: self.window(op, Item::Appointment).unwrap_or(i64::MAX),
+            guard,
+        }
+    }
+
+    /// Why an update or removal touched nothing, the grant standing: the
+    /// event is one the service may read but did not write (`denied`), or
+    /// there is no such event as far as the service can tell (`not-found`).
     async fn not_own(&self, id: &str) -> Error {
-        match db::get(&self.db, &self.patient, id).await {
+        let Some(from) = self.window(Op::Read, Item::Appointment) else {
+            return Error::NotFound;
+        };
+        let guard = match self.authorize("agenda.get", Op::Read, Item::Appointment, None) {
+            Ok(guard) => guard,
+            Err(_) => return Error::NotFound,
+        };
+        match db::get(&self.db, &self.patient, id, from, Reader::Service(&guard)).await {
             Ok(Some(_)) => Error::Denied,
             Ok(None) => Error::NotFound,
             Err(e) => self.unavailable("agenda.get", e),

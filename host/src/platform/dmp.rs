@@ -1,6 +1,9 @@
 //! `officine:platform/dmp`.
 
-use super::{Platform, check_range, check_text, check_timestamp, plausible_id};
+use officine_policy::{Item, Op};
+
+use super::{Platform, WRITE_ATTEMPTS, check_range, check_text, check_timestamp, plausible_id};
+use crate::db::Reader;
 use crate::db::documents::{self as db, DocumentQuery};
 use crate::model::DocumentCategory;
 use crate::runtime::bindings::dmp::{Category, DocumentDraft, DocumentMeta, Host, Query};
@@ -21,7 +24,8 @@ pub const FORMATS: [&str; 5] = [
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<DocumentMeta>, Error> {
         check_range(q.since, q.until)?;
-        let categories: Vec<DocumentCategory> = if q.categories.is_empty() {
+        let guard = self.authorize("dmp.list", Op::Search, Item::Document(None), None)?;
+        let asked: Vec<DocumentCategory> = if q.categories.is_empty() {
             DocumentCategory::ALL.to_vec()
         } else {
             q.categories
@@ -29,29 +33,50 @@ impl Host for Platform {
                 .map(DocumentCategory::from)
                 .collect()
         };
+        let categories = self.readable(Op::Search, asked);
         let query = DocumentQuery {
             categories: &categories,
             since: q.since,
             until: q.until,
             limit: q.limit,
         };
-        let rows = db::list(&self.db, &self.patient, &query)
+        let rows = db::list(&self.db, &self.patient, &query, Reader::Service(&guard))
             .await
             .map_err(|e| self.unavailable("dmp.list", e))?;
+        if rows.is_empty() {
+            self.recheck("dmp.list").await?;
+        }
         Ok(rows.into_iter().map(|d| self.meta_to_wit(d)).collect())
     }
 
     async fn content(&mut self, id: String) -> Result<Vec<u8>, Error> {
+        let guard = self.authorize("dmp.content", Op::Read, Item::Document(None), None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
         }
-        db::content(&self.db, &self.patient, &id)
-            .await
-            .map_err(|e| self.unavailable("dmp.content", e))?
-            .ok_or(Error::NotFound)
+        let categories = self.readable(Op::Read, DocumentCategory::ALL.to_vec());
+        let content = db::content(
+            &self.db,
+            &self.patient,
+            &id,
+            &categories,
+            Reader::Service(&guard),
+        )
+        .await
+        .map_err(|e| self.unavailable("dmp.content", e))?;
+        match content {
+            Some(content) => Ok(content),
+            None => {
+                // Absent, hidden, or outside the grant: one answer for all.
+                self.recheck("dmp.content").await?;
+                Err(Error::NotFound)
+            }
+        }
     }
 
     async fn add(&mut self, draft: DocumentDraft) -> Result<DocumentMeta, Error> {
+        let item = Item::Document(Some(DocumentCategory::from(draft.category)));
+        self.authorize("dmp.add", Op::Create, item, Some(draft.date))?;
         let category = DocumentCategory::from(draft.category);
         if category == DocumentCategory::Summary {
             return Err(Error::Invalid(
@@ -87,14 +112,31 @@ impl Host for Platform {
             content: draft.content,
             masked: false,
         };
-        let meta = db::add(&self.db, &self.patient, &self.writer(), draft)
-            .await
-            .map_err(|e| self.unavailable("dmp.add", e))?;
-        Ok(self.meta_to_wit(meta))
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("dmp.add", Op::Create, item, Some(draft.date))?;
+            let writer = self.writer(guard);
+            let added = db::add(&self.db, &self.patient, &writer, draft.clone())
+                .await
+                .map_err(|e| self.unavailable("dmp.add", e))?;
+            match added {
+                Some(meta) => return Ok(self.meta_to_wit(meta)),
+                None => self.recheck("dmp.add").await?,
+            }
+        }
+        Err(Error::Unavailable)
     }
 }
 
 impl Platform {
+    /// The categories of `asked` the grant lets `op` reach, each from the
+    /// date it may.
+    fn readable(&self, op: Op, asked: Vec<DocumentCategory>) -> Vec<(&'static str, i64)> {
+        asked
+            .into_iter()
+            .filter_map(|c| Some((c.as_str(), self.window(op, Item::Document(Some(c)))?)))
+            .collect()
+    }
+
     fn meta_to_wit(&self, d: db::DocumentMeta) -> DocumentMeta {
         DocumentMeta {
             mine: self.is_mine(d.written_by.as_deref()),

@@ -16,7 +16,7 @@ impl Host for Platform {
             .map(|(k, v)| format!("{}={}", truncate(k, MAX_FIELD), truncate(v, MAX_FIELD)))
             .collect::<Vec<_>>()
             .join(" ");
-        let service = self.service.as_str();
+        let service = self.service().as_str();
         // The target is fixed so operators can filter component logs apart
         // from the platform's own.
         match level {

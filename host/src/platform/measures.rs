@@ -1,6 +1,9 @@
 //! `officine:platform/measures`.
 
-use super::{Platform, check_range, check_timestamp};
+use officine_policy::{Item, Op};
+
+use super::{Platform, WRITE_ATTEMPTS, check_range, check_timestamp};
+use crate::db::Reader;
 use crate::db::measures::{self as db, MeasureQuery};
 use crate::model::{self, MeasureKind};
 use crate::runtime::bindings::measures::{Host, Measure, MeasureKind as WitKind, Query};
@@ -12,20 +15,33 @@ const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<Measure>, Error> {
         check_range(q.since, q.until)?;
-        let kinds: Vec<MeasureKind> = if q.kinds.is_empty() {
+        let guard = self.authorize("measures.list", Op::Search, Item::Measure(None), None)?;
+        let asked: Vec<MeasureKind> = if q.kinds.is_empty() {
             MeasureKind::ALL.to_vec()
         } else {
             q.kinds.into_iter().map(MeasureKind::from).collect()
         };
+        // The grant becomes the query's condition: kinds it does not cover
+        // are never selected, so they read exactly like kinds with no data.
+        let kinds: Vec<(&'static str, i64)> = asked
+            .into_iter()
+            .filter_map(|kind| {
+                let from = self.window(Op::Search, Item::Measure(Some(kind)))?;
+                Some((kind.as_str(), from))
+            })
+            .collect();
         let query = MeasureQuery {
             kinds: &kinds,
             since: q.since,
             until: q.until,
             limit: q.limit,
         };
-        let rows = db::list(&self.db, &self.patient, &query)
+        let rows = db::list(&self.db, &self.patient, &query, Reader::Service(&guard))
             .await
             .map_err(|e| self.unavailable("measures.list", e))?;
+        if rows.is_empty() {
+            self.recheck("measures.list").await?;
+        }
         Ok(rows.into_iter().map(|m| self.to_wit(m)).collect())
     }
 
@@ -36,22 +52,25 @@ impl Host for Platform {
         effective_at: Timestamp,
     ) -> Result<Measure, Error> {
         let kind = MeasureKind::from(kind);
+        let item = Item::Measure(Some(kind));
+        self.authorize("measures.add", Op::Create, item, Some(effective_at))?;
         check_value(kind, value)?;
         check_timestamp("effective-at", effective_at)?;
         if effective_at > model::now_millis() + FUTURE_SKEW_MS {
             return Err(Error::Invalid("effective-at is in the future".to_owned()));
         }
-        let measure = db::add(
-            &self.db,
-            &self.patient,
-            &self.writer(),
-            kind,
-            value,
-            effective_at,
-        )
-        .await
-        .map_err(|e| self.unavailable("measures.add", e))?;
-        Ok(self.to_wit(measure))
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("measures.add", Op::Create, item, Some(effective_at))?;
+            let writer = self.writer(guard);
+            let added = db::add(&self.db, &self.patient, &writer, kind, value, effective_at)
+                .await
+                .map_err(|e| self.unavailable("measures.add", e))?;
+            match added {
+                Some(measure) => return Ok(self.to_wit(measure)),
+                None => self.recheck("measures.add").await?,
+            }
+        }
+        Err(Error::Unavailable)
     }
 }
 

@@ -1,7 +1,11 @@
 //! `officine:platform/messaging`.
 
-use super::{Platform, check_text};
+use officine_policy::{Item, Op};
+
+use super::{Platform, WRITE_ATTEMPTS, check_text};
+use crate::db::Reader;
 use crate::db::messages as db;
+use crate::model::now_millis;
 use crate::runtime::bindings::messaging::{Host, Message};
 use crate::runtime::bindings::types::{Error, Timestamp};
 
@@ -14,13 +18,31 @@ impl Host for Platform {
         since: Option<Timestamp>,
         limit: Option<u32>,
     ) -> Result<Vec<Message>, Error> {
-        let rows = db::list(&self.db, &self.patient, since, limit)
-            .await
-            .map_err(|e| self.unavailable("messaging.list", e))?;
+        let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
+        let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);
+        let since = Some(since.map_or(from, |s| s.max(from)));
+        let rows = db::list(
+            &self.db,
+            &self.patient,
+            since,
+            limit,
+            Reader::Service(&guard),
+        )
+        .await
+        .map_err(|e| self.unavailable("messaging.list", e))?;
+        if rows.is_empty() {
+            self.recheck("messaging.list").await?;
+        }
         Ok(rows.into_iter().map(|m| self.message_to_wit(m)).collect())
     }
 
     async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
+        self.authorize(
+            "messaging.send",
+            Op::Create,
+            Item::Message,
+            Some(now_millis()),
+        )?;
         check_text("subject", &subject, 1, 200)?;
         if body.is_empty() {
             return Err(Error::Invalid("body is empty".to_owned()));
@@ -34,18 +56,27 @@ impl Host for Platform {
         // Always a new thread to the patient: a service never writes into a
         // professional's exchange.
         let sender = self.service_name.clone();
-        let message = db::add(
-            &self.db,
-            &self.patient,
-            &self.writer(),
-            &sender,
-            None,
-            &subject,
-            &body,
-        )
-        .await
-        .map_err(|e| self.unavailable("messaging.send", e))?;
-        Ok(self.message_to_wit(message))
+        for _ in 0..WRITE_ATTEMPTS {
+            let now = Some(now_millis());
+            let guard = self.authorize("messaging.send", Op::Create, Item::Message, now)?;
+            let writer = self.writer(guard);
+            let sent = db::add(
+                &self.db,
+                &self.patient,
+                &writer,
+                &sender,
+                None,
+                &subject,
+                &body,
+            )
+            .await
+            .map_err(|e| self.unavailable("messaging.send", e))?;
+            match sent {
+                Some(message) => return Ok(self.message_to_wit(message)),
+                None => self.recheck("messaging.send").await?,
+            }
+        }
+        Err(Error::Unavailable)
     }
 }
 

@@ -15,11 +15,14 @@ mod messaging;
 mod storage;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use denied::Denied;
+use officine_policy::{self as policy, Decision, Item, Op, Resource, Scope};
 
-use crate::db::{Db, DbError};
-use crate::model::{ComponentDigest, Origin, PatientId, ServiceId, Writer};
+use crate::db::grants::{self, StoredGrant};
+use crate::db::{Db, DbError, GrantGuard};
+use crate::model::{ComponentDigest, Origin, PatientId, ServiceId, Writer, now_millis};
 use crate::runtime::bindings::types::{self, Error};
 
 /// A platform interface that consent can open to a service. (`log` needs
@@ -77,6 +80,25 @@ impl Interfaces {
     }
 }
 
+impl Interfaces {
+    /// The interfaces a grant's scopes open: one for each resource type
+    /// they name, and `storage` for the `storage` scope.
+    pub fn granted(scopes: &[Scope]) -> Interfaces {
+        let mut interfaces: Interfaces = policy::grant::resources(scopes)
+            .map(|resource| match resource {
+                Resource::Observation => Interface::Measures,
+                Resource::Appointment => Interface::Agenda,
+                Resource::DocumentReference => Interface::Dmp,
+                Resource::Communication => Interface::Messaging,
+            })
+            .collect();
+        if scopes.contains(&Scope::Storage) {
+            interfaces = interfaces.with(Interface::Storage);
+        }
+        interfaces
+    }
+}
+
 impl FromIterator<Interface> for Interfaces {
     fn from_iter<I: IntoIterator<Item = Interface>>(iter: I) -> Interfaces {
         iter.into_iter().fold(Interfaces::none(), Interfaces::with)
@@ -104,55 +126,134 @@ impl Default for PlatformLimits {
     }
 }
 
-/// What one invocation's platform calls act on and for whom.
+/// What one invocation's platform calls act on, for whom, and under which
+/// grant.
 pub struct Platform {
     db: Db,
     patient: PatientId,
-    service: ServiceId,
     service_name: String,
     component: ComponentDigest,
     limits: PlatformLimits,
+    /// The grant as last read. Each call is decided against it in memory,
+    /// and the storage query made for the call checks that it still stands.
+    grant: Arc<StoredGrant>,
 }
 
 impl Platform {
     pub fn new(
         db: Db,
-        patient: PatientId,
-        service: ServiceId,
         service_name: String,
         component: ComponentDigest,
         limits: PlatformLimits,
+        grant: Arc<StoredGrant>,
     ) -> Platform {
         Platform {
             db,
-            patient,
-            service,
+            patient: grant.grant.patient().clone(),
             service_name,
             component,
             limits,
+            grant,
         }
     }
 
-    /// The provenance recorded with this invocation's writes.
-    fn writer(&self) -> Writer {
+    fn service(&self) -> &ServiceId {
+        self.grant.grant.service()
+    }
+
+    /// Decides a call under the grant as last read. Allowed, it yields the
+    /// guard that carries the decision into storage.
+    fn authorize(
+        &self,
+        call: &'static str,
+        op: Op,
+        item: Item,
+        date: Option<i64>,
+    ) -> Result<GrantGuard, Error> {
+        let now = now_millis();
+        let service = self.service();
+        // Storage queries for a change or removal only ever match what this
+        // service wrote; the decision is about the operation itself.
+        let written_by = matches!(op, Op::Update | Op::Delete).then_some(service);
+        let request = policy::Request {
+            op,
+            item,
+            date,
+            written_by,
+            at: now,
+        };
+        match policy::decide(&self.grant.grant, &request) {
+            Decision::Allow => Ok(GrantGuard {
+                grant: self.grant.grant.id().clone(),
+                revision: self.grant.revision,
+                now,
+            }),
+            Decision::Deny(reason) => {
+                tracing::info!(service = %service, call, %reason, "platform call denied");
+                Err(Error::Denied)
+            }
+        }
+    }
+
+    /// The earliest record date the grant lets this service reach with
+    /// `op` on `item`, if it may at all.
+    fn window(&self, op: Op, item: Item) -> Option<i64> {
+        self.grant.grant.window(op, item)
+    }
+
+    /// Runs after a guarded query found or changed nothing, which the grant
+    /// may be the cause of: re-reads it. If it no longer stands, the call is
+    /// denied, and so is every later one, without a query. If its terms
+    /// changed, they apply from now on.
+    async fn recheck(&mut self, call: &'static str) -> Result<(), Error> {
+        let id = self.grant.grant.id().clone();
+        let stored = grants::by_id(&self.db, &id)
+            .await
+            .map_err(|e| self.unavailable(call, e))?;
+        let Some(stored) = stored else {
+            tracing::error!(service = %self.service(), grant = %id, "grant vanished during an invocation");
+            return Err(Error::Denied);
+        };
+        let changed = stored.revision != self.grant.revision
+            || stored.grant.status() != self.grant.grant.status();
+        let in_force = stored.grant.in_force(now_millis());
+        if changed {
+            self.grant = Arc::new(stored);
+        }
+        match in_force {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                tracing::info!(service = %self.service(), call, %reason, "platform call denied");
+                Err(Error::Denied)
+            }
+        }
+    }
+
+    /// The provenance recorded with a write made under `guard`.
+    fn writer(&self, guard: GrantGuard) -> Writer {
         Writer::Service {
-            service: self.service.clone(),
+            service: self.service().clone(),
             component: self.component,
+            grant: guard,
         }
     }
 
     /// Whether a record was written by this service.
     fn is_mine(&self, written_by: Option<&str>) -> bool {
-        written_by == Some(self.service.as_str())
+        written_by == Some(self.service().as_str())
     }
 
     /// Logs a storage fault with what the operator needs, and gives the
     /// component only `unavailable`.
     fn unavailable(&self, call: &'static str, error: DbError) -> Error {
-        tracing::error!(service = %self.service, call, %error, "platform call failed");
+        tracing::error!(service = %self.service(), call, %error, "platform call failed");
         Error::Unavailable
     }
 }
+
+/// How many times a write is tried when the grant changes under it: once
+/// under the grant as it was, once under its new terms.
+const WRITE_ATTEMPTS: usize = 2;
 
 impl types::Host for Platform {}
 

@@ -1,7 +1,10 @@
 //! `officine:platform/storage`.
 
-use super::Platform;
-use crate::db::storage::{self as db, SetOutcome};
+use officine_policy::{Item, Op};
+
+use super::{Platform, WRITE_ATTEMPTS};
+use crate::db::GrantGuard;
+use crate::db::storage::{self as db, SetOutcome, Space};
 use crate::runtime::bindings::storage::Host;
 use crate::runtime::bindings::types::Error;
 
@@ -9,43 +12,71 @@ pub const MAX_KEY: usize = 128;
 
 impl Host for Platform {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, Error> {
+        let guard = self.authorize("storage.get", Op::Read, Item::Storage, None)?;
         check_key(&key)?;
-        db::get(&self.db, &self.service, &self.patient, &key)
+        let value = db::get(&self.db, self.space(&guard), &key)
             .await
-            .map_err(|e| self.unavailable("storage.get", e))
+            .map_err(|e| self.unavailable("storage.get", e))?;
+        if value.is_none() {
+            self.recheck("storage.get").await?;
+        }
+        Ok(value)
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
+        self.authorize("storage.set", Op::Create, Item::Storage, None)?;
         check_key(&key)?;
-        let outcome = db::set(
-            &self.db,
-            &self.service,
-            &self.patient,
-            &key,
-            &value,
-            self.limits.storage_quota,
-        )
-        .await
-        .map_err(|e| self.unavailable("storage.set", e))?;
-        match outcome {
-            SetOutcome::Stored => Ok(()),
-            SetOutcome::OverQuota { would_use, quota } => Err(Error::Limit(format!(
-                "storage quota: this would use {would_use} bytes of {quota}"
-            ))),
+        for _ in 0..WRITE_ATTEMPTS {
+            let guard = self.authorize("storage.set", Op::Create, Item::Storage, None)?;
+            let quota = self.limits.storage_quota;
+            let outcome = db::set(&self.db, self.space(&guard), &key, &value, quota)
+                .await
+                .map_err(|e| self.unavailable("storage.set", e))?;
+            match outcome {
+                SetOutcome::Stored => return Ok(()),
+                SetOutcome::GrantGone => self.recheck("storage.set").await?,
+                SetOutcome::OverQuota { would_use, quota } => {
+                    return Err(Error::Limit(format!(
+                        "storage quota: this would use {would_use} bytes of {quota}"
+                    )));
+                }
+            }
         }
+        Err(Error::Unavailable)
     }
 
     async fn delete(&mut self, key: String) -> Result<(), Error> {
+        let guard = self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
         check_key(&key)?;
-        db::delete(&self.db, &self.service, &self.patient, &key)
+        let deleted = db::delete(&self.db, self.space(&guard), &key)
             .await
-            .map_err(|e| self.unavailable("storage.delete", e))
+            .map_err(|e| self.unavailable("storage.delete", e))?;
+        if !deleted {
+            // No such key, or no grant: only the latter is an error.
+            self.recheck("storage.delete").await?;
+        }
+        Ok(())
     }
 
     async fn keys(&mut self) -> Result<Vec<String>, Error> {
-        db::keys(&self.db, &self.service, &self.patient)
+        let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
+        let keys = db::keys(&self.db, self.space(&guard))
             .await
-            .map_err(|e| self.unavailable("storage.keys", e))
+            .map_err(|e| self.unavailable("storage.keys", e))?;
+        if keys.is_empty() {
+            self.recheck("storage.keys").await?;
+        }
+        Ok(keys)
+    }
+}
+
+impl Platform {
+    fn space<'a>(&'a self, guard: &'a GrantGuard) -> Space<'a> {
+        Space {
+            service: self.service(),
+            patient: &self.patient,
+            guard,
+        }
     }
 }
 

@@ -9,8 +9,10 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::db::Db;
+use crate::db::grants::StoredGrant;
 use crate::model::{ComponentDigest, PatientId, ServiceId};
 use crate::platform::{Denied, Interface, Interfaces, Platform, PlatformLimits};
+use crate::pseudonym::PseudonymKey;
 use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::bindings::{self, ServicePre};
 use crate::runtime::cache::{ComponentCache, Lookup};
@@ -29,15 +31,29 @@ pub enum InvokeError {
     Trap(String),
 }
 
-/// Everything one invocation acts on: whose data, which service, and which
-/// platform interfaces the consent lets it reach.
+/// Everything one invocation acts on: the patient's grant to the service
+/// says whose data, which service, and what it may reach.
 #[derive(Debug, Clone)]
 pub struct CallContext {
     pub db: Db,
-    pub patient: PatientId,
-    pub service: ServiceId,
     pub service_name: String,
-    pub interfaces: Interfaces,
+    pub grant: Arc<StoredGrant>,
+}
+
+impl CallContext {
+    pub fn patient(&self) -> &PatientId {
+        self.grant.grant.patient()
+    }
+
+    pub fn service(&self) -> &ServiceId {
+        self.grant.grant.service()
+    }
+
+    /// The platform interfaces the grant opens; the others are linked to
+    /// [`Denied`].
+    pub fn interfaces(&self) -> Interfaces {
+        Interfaces::granted(self.grant.grant.scopes())
+    }
 }
 
 /// The per-invocation store data.
@@ -86,6 +102,7 @@ pub struct Runtime {
     config: RuntimeConfig,
     limits: PlatformLimits,
     cache: Option<ComponentCache>,
+    pseudonyms: PseudonymKey,
     linkers: RwLock<HashMap<Interfaces, Arc<Linker<Invocation>>>>,
     templates: RwLock<HashMap<(ComponentDigest, Interfaces), ServicePre<Invocation>>>,
     _ticker: EpochTicker,
@@ -108,10 +125,17 @@ impl Runtime {
             config,
             limits: PlatformLimits::default(),
             cache,
+            pseudonyms: PseudonymKey::random(),
             linkers: RwLock::default(),
             templates: RwLock::default(),
             _ticker: ticker,
         })
+    }
+
+    /// Sets the secret patients' pseudonyms are derived from. Until set, a
+    /// random one: pseudonyms are then stable for this process only.
+    pub fn set_pseudonym_key(&mut self, key: PseudonymKey) {
+        self.pseudonyms = key;
     }
 
     pub fn engine(&self) -> &Engine {
@@ -158,15 +182,19 @@ impl Runtime {
     }
 
     /// Runs `request` through a fresh instance of `component` for one
-    /// patient. The store, and with it every trace of this invocation's
-    /// state, is dropped when the call ends, whatever the outcome.
+    /// patient, under the patient's grant. The store, and with it every
+    /// trace of this invocation's state, is dropped when the call ends,
+    /// whatever the outcome. The request's `patient` is set here, to the
+    /// service's pseudonym of the patient.
     pub async fn invoke(
         &self,
         component: &LoadedComponent,
         call: &CallContext,
-        request: &Request,
+        mut request: Request,
     ) -> Result<Response, InvokeError> {
-        let template = self.template(component, call.interfaces)?;
+        request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
+        let request = &request;
+        let template = self.template(component, call.interfaces())?;
         let mut store = self.new_store(component, call);
         let deadline = self.config.deadline;
         let run = async {
@@ -189,18 +217,17 @@ impl Runtime {
     }
 
     fn new_store(&self, component: &LoadedComponent, call: &CallContext) -> Store<Invocation> {
-        let service: Arc<str> = Arc::from(call.service.as_str());
+        let service: Arc<str> = Arc::from(call.service().as_str());
         let wasi = WasiCtx::builder()
             .stdout(LogOutput::new(service.clone(), Stream::Stdout))
             .stderr(LogOutput::new(service, Stream::Stderr))
             .build();
         let platform = Platform::new(
             call.db.clone(),
-            call.patient.clone(),
-            call.service.clone(),
             call.service_name.clone(),
             component.digest,
             self.limits,
+            call.grant.clone(),
         );
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.config.memory_per_instance)

@@ -30,7 +30,7 @@ async fn a_looping_component_is_stopped_at_its_deadline() {
     let component = runtime.load(&component_from_wat(&looping)).unwrap();
     let scratch = Scratch::new().await;
     let error = runtime
-        .invoke(&component, &scratch.call("fr.example.loop"), &get("/"))
+        .invoke(&component, &scratch.call("fr.example.loop").await, get("/"))
         .await
         .unwrap_err();
     assert!(
@@ -55,7 +55,11 @@ async fn growing_memory_past_the_cap_traps_with_a_clear_error() {
     let component = runtime.load(&component_from_wat(&greedy)).unwrap();
     let scratch = Scratch::new().await;
     let error = runtime
-        .invoke(&component, &scratch.call("fr.example.greedy"), &get("/"))
+        .invoke(
+            &component,
+            &scratch.call("fr.example.greedy").await,
+            get("/"),
+        )
         .await
         .unwrap_err();
     match &error {

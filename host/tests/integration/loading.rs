@@ -151,7 +151,7 @@ async fn a_compiled_component_is_loaded_back_from_the_cache_after_a_restart() {
     assert!(loaded.from_cache());
     let scratch = Scratch::new().await;
     let response = second
-        .invoke(&loaded, &scratch.call("fr.example.cached"), &get("/"))
+        .invoke(&loaded, &scratch.call("fr.example.cached").await, get("/"))
         .await
         .unwrap();
     assert_eq!(response.status, 200);

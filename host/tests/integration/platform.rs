@@ -27,7 +27,6 @@ use officine_host::db::{documents, measures as db_measures};
 use officine_host::model::{
     DocumentCategory, MeasureKind as DbKind, PatientId, Writer, now_millis,
 };
-use officine_host::platform::{Interface, Interfaces};
 use officine_host::runtime::bindings::agenda::{Event, EventKind};
 use officine_host::runtime::bindings::dmp::{Category, DocumentMeta};
 use officine_host::runtime::bindings::handler::Request;
@@ -258,8 +257,9 @@ impl Guest {
             (i32.lt_u (local.get $old_size) (local.get $size))))))
     (local.get $ptr))
 
-  ;; handle(request) -> response: the request record flattened to ten i32
+  ;; handle(request) -> response: the request record flattened to twelve i32
   (func (export "officine:platform/handler@0.1.0#handle")
+    (param $patient i32) (param $patient_len i32)
     (param $method i32) (param $method_len i32)
     (param $path i32) (param $path_len i32)
     (param $query i32) (param $query_len i32)
@@ -546,7 +546,7 @@ impl Memory {
 /// Runs a request and returns the component's memory.
 async fn invoke(component: &LoadedComponent, call: &CallContext, request: Request) -> Memory {
     let response = runtime()
-        .invoke(component, call, &request)
+        .invoke(component, call, request.clone())
         .await
         .expect("the invocation succeeds");
     assert_eq!(response.status, 200);
@@ -654,7 +654,7 @@ async fn stored(
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_sets_gets_lists_and_deletes() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     assert!(storage_keys(&call).await.unwrap().is_empty());
 
     for (key, value) in [("poids-cible", "72.5"), ("Unite", "kg"), ("debut", "84")] {
@@ -708,18 +708,15 @@ async fn storage_sets_gets_lists_and_deletes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_is_private_to_the_service_and_the_patient() {
     let scratch = Scratch::new().await;
-    let mine = scratch.call(SERVICE);
-    let other_service = scratch.call(OTHER);
+    let mine = scratch.call(SERVICE).await;
+    let other_service = scratch.call(OTHER).await;
     let patient_b = PatientId::new("patient-b");
     scratch
         .db
         .ensure_patient(&patient_b, "Patient B")
         .await
         .unwrap();
-    let other_patient = CallContext {
-        patient: patient_b.clone(),
-        ..scratch.call(SERVICE)
-    };
+    let other_patient = scratch.call_for(&patient_b, SERVICE).await;
 
     storage_put(&mine, "objectif", b"A").await.unwrap();
 
@@ -766,7 +763,7 @@ async fn storage_is_private_to_the_service_and_the_patient() {
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_refuses_invalid_keys() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let too_long = "k".repeat(129);
     for (key, reason) in [
         ("", "1 to 128 bytes"),
@@ -790,7 +787,7 @@ async fn storage_refuses_invalid_keys() {
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_enforces_its_quota() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     storage_put(&call, "k", b"v1").await.unwrap();
 
     // Key and value over 1 MiB: refused, the old value stays.
@@ -818,7 +815,9 @@ async fn storage_enforces_its_quota() {
     assert_eq!(stored(&scratch, SERVICE, &scratch.patient, "x").await, None);
 
     // The quota is per (service, patient): another service still has room.
-    storage_put(&scratch.call(OTHER), "x", b"y").await.unwrap();
+    storage_put(&scratch.call(OTHER).await, "x", b"y")
+        .await
+        .unwrap();
 }
 
 // ---------------------------------------------------------------------------
@@ -915,7 +914,7 @@ async fn measure_row(scratch: &Scratch, id: &str) -> MeasureRow {
 async fn measures_lists_the_seeded_measures_newest_first() {
     let scratch = Scratch::new().await;
     let since = now_millis() - 10 * DAY;
-    let memory = list_measures(&scratch.call(SERVICE), since).await;
+    let memory = list_measures(&scratch.call(SERVICE).await, since).await;
 
     let listed = memory.measure_list(ret(0)).unwrap();
     let expected: Vec<(String, String, f64, i64)> = sqlx::query_as(
@@ -994,7 +993,7 @@ async fn measures_lists_the_seeded_measures_newest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn measures_add_a_weight_and_its_bmi() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let at = now_millis();
     let added = add_measure(&call, MeasureKind::Weight, 80.0, at)
         .await
@@ -1053,7 +1052,7 @@ async fn measures_add_a_weight_and_its_bmi() {
     assert_eq!(listed[0].id, added.id);
     assert!(listed[0].mine);
     assert!(listed[1..].iter().all(|m| !m.mine));
-    let listed = list_measures(&scratch.call(OTHER), at)
+    let listed = list_measures(&scratch.call(OTHER).await, at)
         .await
         .measure_list(ret(2))
         .unwrap();
@@ -1066,11 +1065,16 @@ async fn measures_add_a_weight_and_its_bmi() {
 #[tokio::test(flavor = "multi_thread")]
 async fn measures_refuse_bmi_implausible_values_and_bad_dates() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let now = now_millis();
     let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
+    // BMI is computed by the platform: writing one is refused by the
+    // policy itself, whatever the grant says.
+    assert!(matches!(
+        add_measure(&call, MeasureKind::Bmi, 22.0, now - DAY).await,
+        Err(Error::Denied)
+    ));
     for (kind, value, at, reason) in [
-        (MeasureKind::Bmi, 22.0, now - DAY, "computed"),
         (
             MeasureKind::Weight,
             0.1,
@@ -1248,7 +1252,7 @@ async fn agenda_lists_the_seeded_events_earliest_first() {
     let now = now_millis();
     let memory = invoke(
         agenda_list_component(),
-        &scratch.call(SERVICE),
+        &scratch.call(SERVICE).await,
         request("GET", "/", now.to_le_bytes().to_vec()),
     )
     .await;
@@ -1310,7 +1314,7 @@ async fn agenda_lists_the_seeded_events_earliest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn agenda_adds_updates_and_removes_its_own_events() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let start = now_millis() + 3 * DAY;
 
     let draft = Draft {
@@ -1387,7 +1391,7 @@ async fn agenda_adds_updates_and_removes_its_own_events() {
     );
 
     // Another service may neither update nor remove it.
-    let other = scratch.call(OTHER);
+    let other = scratch.call(OTHER).await;
     assert!(matches!(
         with_id(&update, &other, &added.id)
             .await
@@ -1417,7 +1421,7 @@ async fn agenda_adds_updates_and_removes_its_own_events() {
 #[tokio::test(flavor = "multi_thread")]
 async fn agenda_denies_others_events_and_reports_unknown_ids() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let (seeded,): (String,) = sqlx::query_as(
         "SELECT id FROM agenda_events WHERE patient_id = $1 ORDER BY starts_at LIMIT 1",
     )
@@ -1463,10 +1467,7 @@ async fn agenda_denies_others_events_and_reports_unknown_ids() {
         .ensure_patient(&patient_b, "Patient B")
         .await
         .unwrap();
-    let call_b = CallContext {
-        patient: patient_b,
-        ..scratch.call(SERVICE)
-    };
+    let call_b = scratch.call_for(&patient_b, SERVICE).await;
     let result = with_id(&update, &call_b, &seeded)
         .await
         .event_result(ret(0));
@@ -1519,7 +1520,7 @@ async fn agenda_refuses_invalid_drafts() {
             place: Some("ligne\nsuivante"),
         },
     ]);
-    let memory = invoke(&add, &scratch.call(SERVICE), get("/")).await;
+    let memory = invoke(&add, &scratch.call(SERVICE).await, get("/")).await;
     assert_invalid(memory.event_result(ret(0)), "end is before start");
     assert_invalid(memory.event_result(ret(1)), "title must be 1 to 200");
     assert_invalid(memory.event_result(ret(2)), "title must be 1 to 200");
@@ -1628,13 +1629,14 @@ async fn professional_document(scratch: &Scratch, title: &str, masked: bool) -> 
     documents::add(&scratch.db, &scratch.patient, &writer, draft)
         .await
         .unwrap()
+        .expect("a professional's write needs no grant")
         .id
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dmp_lists_visible_documents_and_serves_their_content() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let masked = professional_document(&scratch, "Sérologie", true).await;
     let hidden = professional_document(&scratch, "Bilan thyroïdien", false).await;
     assert!(
@@ -1744,7 +1746,7 @@ async fn dmp_lists_visible_documents_and_serves_their_content() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dmp_adds_a_report_as_the_service() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let date = now_millis() - DAY;
     let text = "Poids moyen sur 30 jours : 80,2 kg\n".as_bytes();
     let add = dmp_add_component(&[DocDraft {
@@ -1865,7 +1867,7 @@ async fn dmp_refuses_the_summary_and_bad_drafts() {
             ..draft(Category::Reports, "text/plain", b"x")
         },
     ]);
-    let memory = invoke(&add, &scratch.call(SERVICE), get("/")).await;
+    let memory = invoke(&add, &scratch.call(SERVICE).await, get("/")).await;
     assert_invalid(memory.document_added(ret(0)), "summary");
     assert_invalid(memory.document_added(ret(1)), "format must be one of");
     assert_invalid(memory.document_added(ret(2)), "content is empty");
@@ -1906,7 +1908,7 @@ fn messaging_send_component(messages: &[(&str, &str)]) -> LoadedComponent {
 #[tokio::test(flavor = "multi_thread")]
 async fn messaging_lists_the_inbox_and_sends_in_a_new_thread() {
     let scratch = Scratch::new().await;
-    let call = scratch.call(SERVICE);
+    let call = scratch.call(SERVICE).await;
     let inbox = invoke(messaging_list_component(), &call, get("/"))
         .await
         .message_list(ret(0))
@@ -2023,7 +2025,7 @@ async fn messaging_refuses_empty_or_oversized_messages() {
         (&long_subject, "Un corps"),
         ("Un sujet", &long_body),
     ]);
-    let memory = invoke(&send, &scratch.call(SERVICE), get("/")).await;
+    let memory = invoke(&send, &scratch.call(SERVICE).await, get("/")).await;
     assert_invalid(memory.message_sent(ret(0)), "subject must be 1 to 200");
     assert_invalid(memory.message_sent(ret(1)), "body is empty");
     assert_invalid(memory.message_sent(ret(2)), "subject must be 1 to 200");
@@ -2086,7 +2088,7 @@ async fn log_writes_into_the_host_logs() {
         })
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
-    invoke(&component, &scratch.call(SERVICE), get("/")).await;
+    invoke(&component, &scratch.call(SERVICE).await, get("/")).await;
     drop(guard);
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -2111,7 +2113,7 @@ async fn log_writes_into_the_host_logs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
     let scratch = Scratch::new().await;
-    let storage_only = scratch.call_with(SERVICE, Interfaces::none().with(Interface::Storage));
+    let storage_only = scratch.call_with(SERVICE, &["storage"]).await;
     let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
 
     // The component runs; its measures calls are refused, reads and writes alike.
@@ -2134,7 +2136,7 @@ async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
     );
 
     // And with nothing granted, storage is refused too, and nothing is written.
-    let nothing = scratch.call_with(SERVICE, Interfaces::none());
+    let nothing = scratch.call_with(SERVICE, &[]).await;
     assert!(matches!(
         storage_put(&nothing, "autre", b"v").await,
         Err(Error::Denied)
@@ -2153,7 +2155,7 @@ async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
     );
 
     // The full grant sees the data the stubs hid.
-    let measures = list_measures(&scratch.call(SERVICE), 0)
+    let measures = list_measures(&scratch.call(SERVICE).await, 0)
         .await
         .measure_list(ret(0))
         .unwrap();
@@ -2179,11 +2181,9 @@ async fn a_component_sees_only_the_calling_patient() {
         at,
     )
     .await
+    .unwrap()
     .unwrap();
-    let call_b = CallContext {
-        patient: patient_b.clone(),
-        ..scratch.call(SERVICE)
-    };
+    let call_b = scratch.call_for(&patient_b, SERVICE).await;
 
     let memory = list_measures(&call_b, at - DAY).await;
     for area in [ret(0), ret(1), ret(2)] {
@@ -2269,7 +2269,7 @@ async fn a_component_sees_only_the_calling_patient() {
     );
 
     // The demo patient's list does not include B's weights.
-    let demo = list_measures(&scratch.call(SERVICE), 0)
+    let demo = list_measures(&scratch.call(SERVICE).await, 0)
         .await
         .measure_list(ret(0))
         .unwrap();

@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use std::sync::Arc;
+
+use officine_host::consent;
+use officine_host::db::grants::{self, ServiceRecord};
 use officine_host::db::{Db, seed};
 use officine_host::model::{PatientId, ServiceId, now_millis};
-use officine_host::platform::Interfaces;
 use officine_host::runtime::bindings::handler::{Request, Response};
 use officine_host::runtime::{CallContext, LoadedComponent, Runtime, RuntimeConfig};
+use officine_policy::{Scope, SheetHash};
 
 /// A scratch SQLite database seeded with the demo patient, deleted on drop.
 pub struct Scratch {
@@ -28,18 +32,60 @@ impl Scratch {
         }
     }
 
-    /// A call for the demo patient by `service`, with every interface linked.
-    pub fn call(&self, service: &str) -> CallContext {
-        self.call_with(service, Interfaces::all())
+    /// A call for the demo patient by `service`, which requests and is
+    /// granted every scope.
+    pub async fn call(&self, service: &str) -> CallContext {
+        self.call_for(&self.patient.clone(), service).await
     }
 
-    pub fn call_with(&self, service: &str, interfaces: Interfaces) -> CallContext {
+    /// The same, for another patient.
+    pub async fn call_for(&self, patient: &PatientId, service: &str) -> CallContext {
+        let all: Vec<Scope> = Scope::aliases().collect();
+        self.grant_as(patient, service, &all, &all).await
+    }
+
+    /// A call for the demo patient by `service`, which requests every scope
+    /// and is granted `scopes` only.
+    pub async fn call_with(&self, service: &str, scopes: &[&str]) -> CallContext {
+        let granted: Vec<Scope> = scopes.iter().map(|s| s.parse().unwrap()).collect();
+        let all: Vec<Scope> = Scope::aliases().collect();
+        self.grant_as(&self.patient.clone(), service, &all, &granted)
+            .await
+    }
+
+    /// Registers `service` as requesting `requested`, grants `granted` to
+    /// `patient` for a year, and returns the call context.
+    pub async fn grant_as(
+        &self,
+        patient: &PatientId,
+        service: &str,
+        requested: &[Scope],
+        granted: &[Scope],
+    ) -> CallContext {
+        let id = ServiceId::new(service).unwrap();
+        let record = ServiceRecord {
+            id: id.clone(),
+            version: semver::Version::new(1, 0, 0),
+            name: format!("Service {service}"),
+            requested: requested.to_vec(),
+            sheet: SheetHash([1; 32]),
+        };
+        grants::register_service(&self.db, &record).await.unwrap();
+        let now = now_millis();
+        let stored = consent::grant(
+            &self.db,
+            patient,
+            &id,
+            granted.to_vec(),
+            now - 1000,
+            now + consent::DEFAULT_DURATION_MS,
+        )
+        .await
+        .unwrap();
         CallContext {
             db: self.db.clone(),
-            patient: self.patient.clone(),
-            service: ServiceId::new(service).unwrap(),
-            service_name: format!("Service {service}"),
-            interfaces,
+            service_name: record.name,
+            grant: Arc::new(stored),
         }
     }
 }
@@ -107,7 +153,7 @@ pub async fn assert_still_serving(runtime: &Runtime) {
     let scratch = Scratch::new().await;
     let good = runtime.load(&component_from_wat(MINIMAL_SERVICE)).unwrap();
     let response = runtime
-        .invoke(&good, &scratch.call("fr.example.good"), &get("/"))
+        .invoke(&good, &scratch.call("fr.example.good").await, get("/"))
         .await
         .unwrap();
     assert_eq!(response.status, 200);
@@ -126,6 +172,7 @@ pub fn form_post(path: &str, form: &str) -> Request {
 pub fn request(method: &str, path: &str, body: Vec<u8>) -> Request {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     Request {
+        patient: String::new(),
         method: method.to_owned(),
         path: path.to_owned(),
         query: query.to_owned(),
@@ -160,7 +207,7 @@ pub const MINIMAL_SERVICE: &str = r#"
     (global.set $next (i32.add (global.get $next) (local.get 3)))
     (local.get $ptr))
   (func (export "officine:platform/handler@0.1.0#handle")
-    (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
+    (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
     ;; response at 16: status 200, no headers, empty body
     (i32.store16 (i32.const 16) (i32.const 200))
     (i32.store (i32.const 20) (i32.const 0))

@@ -30,8 +30,8 @@ async fn summary(scratch: &Scratch) -> Value {
     let response = runtime()
         .invoke(
             weight_tracker(),
-            &scratch.call(SERVICE),
-            &get("/api/summary"),
+            &scratch.call(SERVICE).await,
+            get("/api/summary"),
         )
         .await
         .unwrap();
@@ -74,7 +74,7 @@ async fn the_summary_shows_the_seeded_weight_height_and_computed_bmi() {
 async fn the_page_shows_the_weight_and_the_forms() {
     let scratch = Scratch::new().await;
     let response = runtime()
-        .invoke(weight_tracker(), &scratch.call(SERVICE), &get("/"))
+        .invoke(weight_tracker(), &scratch.call(SERVICE).await, get("/"))
         .await
         .unwrap();
     assert_eq!(response.status, 200);
@@ -91,7 +91,7 @@ async fn posting_a_weight_records_it_with_its_bmi_and_provenance() {
     let scratch = Scratch::new().await;
     let post = form_post("/weights", "kg=77.9");
     let response = runtime()
-        .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+        .invoke(weight_tracker(), &scratch.call(SERVICE).await, post.clone())
         .await
         .unwrap();
     assert_eq!(response.status, 303, "{}", body_text(&response));
@@ -126,7 +126,7 @@ async fn the_goal_is_kept_in_the_service_storage() {
     post.headers
         .push(("content-type".into(), "application/json".into()));
     let response = runtime()
-        .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+        .invoke(weight_tracker(), &scratch.call(SERVICE).await, post.clone())
         .await
         .unwrap();
     assert!(
@@ -149,7 +149,7 @@ async fn a_bad_weight_is_refused_and_nothing_changes() {
     for body in ["kg=abc", "kg=", "kg=-3", "kg=9000"] {
         let post = form_post("/weights", body);
         let response = runtime()
-            .invoke(weight_tracker(), &scratch.call(SERVICE), &post)
+            .invoke(weight_tracker(), &scratch.call(SERVICE).await, post.clone())
             .await
             .unwrap();
         assert_eq!(response.status, 400, "{body}: {}", body_text(&response));

@@ -1,11 +1,9 @@
-//! Service identifiers.
+//! Identifiers: services and patients.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::error::IdError;
 
 /// The identifier of a service, in reverse-DNS form: `fr.example.weight-tracker`.
 ///
@@ -15,7 +13,7 @@ use crate::error::IdError;
 /// built.
 ///
 /// ```
-/// use officine_registry::{IdError, ServiceId};
+/// use officine_policy::{IdError, ServiceId};
 ///
 /// let id = ServiceId::new("fr.example.weight-tracker")?;
 /// assert_eq!(id.as_str(), "fr.example.weight-tracker");
@@ -112,6 +110,61 @@ impl<'de> Deserialize<'de> for ServiceId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         ServiceId::new(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a text is not a valid [`ServiceId`](ServiceId).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The id is empty.
+    #[error("must not be empty")]
+    Empty,
+    /// The id is longer than [`ServiceId::MAX_LEN`](ServiceId::MAX_LEN).
+    #[error("is {len} characters long; the limit is {}", ServiceId::MAX_LEN)]
+    TooLong {
+        /// The length found, in characters.
+        len: usize,
+    },
+    /// The id contains upper-case letters.
+    #[error("must be lowercase")]
+    NotLowercase,
+    /// The id has a single label.
+    #[error(
+        "needs at least two dot-separated labels, in reverse-DNS order (e.g. fr.example.service)"
+    )]
+    SingleLabel,
+    /// Two dots in a row, or a dot at the start or end.
+    #[error("has an empty label (a leading or trailing dot, or two dots in a row)")]
+    EmptyLabel,
+    /// A character other than `a-z`, `0-9`, `-` or the separating `.`.
+    #[error("contains {0:?}; labels may contain only a-z, 0-9 and '-'")]
+    InvalidCharacter(char),
+    /// A label starts or ends with `-`.
+    #[error("label {0:?} starts or ends with '-'")]
+    DashAtEdge(String),
+}
+
+/// A patient's internal platform id. Never the national health identifier
+/// (INS): that one stays out of every table a component can reach, and a
+/// component sees neither: it gets a per-service pseudonym.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PatientId(String);
+
+impl PatientId {
+    /// Wraps an id read from storage or chosen by the platform.
+    pub fn new(id: impl Into<String>) -> PatientId {
+        PatientId(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

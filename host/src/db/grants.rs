@@ -1,0 +1,294 @@
+//! Consent: the services patients can grant, and their grants.
+
+use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{DbError, Result, decode};
+use crate::db::Db;
+use crate::model::{self, GrantId, PatientId, ServiceId};
+
+/// A service as patients can grant it: what its current version requests,
+/// and the consent sheet that describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRecord {
+    pub id: ServiceId,
+    pub version: semver::Version,
+    pub name: String,
+    pub requested: Vec<Scope>,
+    pub sheet: SheetHash,
+}
+
+/// A grant, and the revision its terms are at.
+#[derive(Debug, Clone)]
+pub struct StoredGrant {
+    pub grant: Grant,
+    /// Grows with every change of the grant's terms.
+    pub revision: i64,
+}
+
+/// Records a service's current version, replacing the previous one.
+pub async fn register_service(db: &Db, service: &ServiceRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO services (id, version, name, requested_scopes, sheet_hash, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+         version = excluded.version, name = excluded.name, \
+         requested_scopes = excluded.requested_scopes, sheet_hash = excluded.sheet_hash, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(service.id.as_str())
+    .bind(service.version.to_string())
+    .bind(&service.name)
+    .bind(scopes_text(&service.requested))
+    .bind(service.sheet.to_hex())
+    .bind(model::now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A registered service.
+pub async fn service(db: &Db, id: &ServiceId) -> Result<Option<ServiceRecord>> {
+    let row = sqlx::query(
+        "SELECT id, version, name, requested_scopes, sheet_hash FROM services WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(service_from_row).transpose()
+}
+
+/// Every registered service, by id.
+pub async fn services(db: &Db) -> Result<Vec<ServiceRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, version, name, requested_scopes, sheet_hash FROM services ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(service_from_row).collect()
+}
+
+const GRANT_COLUMNS: &str = "id, patient_id, service_id, scopes, starts_at, ends_at, version, \
+                             sheet_hash, revision, revoked_at";
+
+/// The patient's grant for the service that is not revoked, if any (it may
+/// have expired: see [`Grant::in_force`]).
+pub async fn current(
+    db: &Db,
+    patient: &PatientId,
+    service: &ServiceId,
+) -> Result<Option<StoredGrant>> {
+    let sql = format!(
+        "SELECT {GRANT_COLUMNS} FROM grants \
+         WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .bind(service.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(grant_from_row).transpose()
+}
+
+/// A grant by id, revoked or not.
+pub async fn by_id(db: &Db, id: &GrantId) -> Result<Option<StoredGrant>> {
+    let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(grant_from_row).transpose()
+}
+
+/// The patient's grants, current ones first, then revoked ones, newest first.
+pub async fn for_patient(db: &Db, patient: &PatientId) -> Result<Vec<StoredGrant>> {
+    let sql = format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE patient_id = $1 \
+         ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(grant_from_row).collect()
+}
+
+/// Records `consent` as the patient's grant for the service: a new grant,
+/// or new terms (and a new revision) for the current one. The caller has
+/// checked the consent against the service's request with [`Grant::new`].
+pub async fn put(db: &Db, consent: &Consent) -> Result<StoredGrant> {
+    let mut tx = db.pool().begin().await?;
+    let current: Option<(String, i64)> = sqlx::query_as(
+        "SELECT id, revision FROM grants \
+         WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(consent.patient.as_str())
+    .bind(consent.service.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (id, revision) = match current {
+        Some((id, revision)) => {
+            sqlx::query(
+                "UPDATE grants SET scopes = $1, starts_at = $2, ends_at = $3, version = $4, \
+                 sheet_hash = $5, revision = $6 WHERE id = $7",
+            )
+            .bind(scopes_text(&consent.scopes))
+            .bind(consent.period.start())
+            .bind(consent.period.end())
+            .bind(consent.version.to_string())
+            .bind(consent.sheet.to_hex())
+            .bind(revision + 1)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            (id, revision + 1)
+        }
+        None => {
+            let id = model::new_id();
+            sqlx::query(
+                "INSERT INTO grants (id, patient_id, service_id, scopes, starts_at, ends_at, \
+                 version, sheet_hash, revision, revoked_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, NULL, $9)",
+            )
+            .bind(&id)
+            .bind(consent.patient.as_str())
+            .bind(consent.service.as_str())
+            .bind(scopes_text(&consent.scopes))
+            .bind(consent.period.start())
+            .bind(consent.period.end())
+            .bind(consent.version.to_string())
+            .bind(consent.sheet.to_hex())
+            .bind(model::now_millis())
+            .execute(&mut *tx)
+            .await?;
+            (id, 1)
+        }
+    };
+    tx.commit().await?;
+    let grant = Grant::restore(GrantId::new(id), consent.clone(), GrantStatus::Active);
+    Ok(StoredGrant { grant, revision })
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    pub grant: GrantId,
+    /// Keys of the service's storage erased for the patient.
+    pub erased_keys: u64,
+}
+
+/// Revokes the patient's grant for the service; with `erase`, also deletes
+/// the service's `storage` for the patient, in the same transaction.
+/// `None` if there was no grant to revoke (and then nothing is erased).
+pub async fn revoke(
+    db: &Db,
+    patient: &PatientId,
+    service: &ServiceId,
+    erase: bool,
+    now: i64,
+) -> Result<Option<Revoked>> {
+    let mut tx = db.pool().begin().await?;
+    let current: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM grants WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(patient.as_str())
+    .bind(service.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id,)) = current else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let mut erased_keys = 0;
+    if erase {
+        erased_keys =
+            sqlx::query("DELETE FROM service_storage WHERE service_id = $1 AND patient_id = $2")
+                .bind(service.as_str())
+                .bind(patient.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(Some(Revoked {
+        grant: GrantId::new(id),
+        erased_keys,
+    }))
+}
+
+fn scopes_text(scopes: &[Scope]) -> String {
+    let texts: Vec<String> = scopes.iter().map(|s| s.canonical().to_string()).collect();
+    texts.join(" ")
+}
+
+fn scopes_from(column: &'static str, text: String) -> Result<Vec<Scope>> {
+    text.split(' ')
+        .filter(|scope| !scope.is_empty())
+        .map(|scope| {
+            scope.parse().map_err(|_| DbError::Corrupt {
+                column,
+                value: scope.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn service_from_row(row: &AnyRow) -> Result<ServiceRecord> {
+    Ok(ServiceRecord {
+        id: decode("services.id", row.try_get("id")?, |s| {
+            ServiceId::new(s).ok()
+        })?,
+        version: decode("services.version", row.try_get("version")?, |s| {
+            s.parse().ok()
+        })?,
+        name: row.try_get("name")?,
+        requested: scopes_from(
+            "services.requested_scopes",
+            row.try_get("requested_scopes")?,
+        )?,
+        sheet: decode(
+            "services.sheet_hash",
+            row.try_get("sheet_hash")?,
+            SheetHash::from_hex,
+        )?,
+    })
+}
+
+fn grant_from_row(row: &AnyRow) -> Result<StoredGrant> {
+    let period = Period::new(row.try_get("starts_at")?, row.try_get("ends_at")?).map_err(|_| {
+        DbError::Corrupt {
+            column: "grants.ends_at",
+            value: "not after starts_at".to_owned(),
+        }
+    })?;
+    let consent = Consent {
+        patient: PatientId::new(row.try_get::<String, _>("patient_id")?),
+        service: decode("grants.service_id", row.try_get("service_id")?, |s| {
+            ServiceId::new(s).ok()
+        })?,
+        scopes: scopes_from("grants.scopes", row.try_get("scopes")?)?,
+        period,
+        version: decode("grants.version", row.try_get("version")?, |s| {
+            s.parse().ok()
+        })?,
+        sheet: decode(
+            "grants.sheet_hash",
+            row.try_get("sheet_hash")?,
+            SheetHash::from_hex,
+        )?,
+    };
+    let status = match row.try_get::<Option<i64>, _>("revoked_at")? {
+        None => GrantStatus::Active,
+        Some(at) => GrantStatus::Revoked { at },
+    };
+    let id = GrantId::new(row.try_get::<String, _>("id")?);
+    let grant = Grant::restore(id, consent, status);
+    Ok(StoredGrant {
+        grant,
+        revision: row.try_get("revision")?,
+    })
+}
