@@ -13,7 +13,8 @@
 //!   height, the goal), with the grant's conditions;
 //! - `enforce/measures-list/checked` and `/unchecked`: the 60-record measures
 //!   read with the consent checks (decision, windows, grant check in the
-//!   statement) and the same read made for the patient, without them;
+//!   statement) and the same read made for the patient, without them,
+//!   interleaved;
 //! - `load/cached` and `load/compile`: turning component bytes into a
 //!   runnable component, from the disk cache (as after a restart) or by
 //!   compiling;
@@ -21,7 +22,7 @@
 //!   deserialise), as when the digest is already known.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use officine_host::consent;
@@ -136,7 +137,6 @@ fn benches(c: &mut Criterion) {
     let guard = || GrantGuard {
         grant: grant.grant.id().clone(),
         revision: grant.revision,
-        now: now_millis(),
     };
     // The kinds the summary reads, each from the date the grant allows.
     let window = |kind: MeasureKind| {
@@ -185,7 +185,8 @@ fn benches(c: &mut Criterion) {
     // The consent checks on the measures read path, against the same read
     // with none: the decision, the grant's windows turned into the query's
     // conditions, and the statement's check that the grant still stands.
-    let mut group = c.benchmark_group("enforce");
+    // The two are interleaved, one untimed call of the other variant before
+    // each timed one, so that both see the same machine.
     let request = Request {
         op: Op::Search,
         item: Item::Measure(None),
@@ -193,39 +194,63 @@ fn benches(c: &mut Criterion) {
         written_by: None,
         at: now_millis(),
     };
-    group.bench_function("measures-list/checked", |b| {
-        b.to_async(&rt).iter(|| async {
-            assert!(decide(&grant.grant, &request).is_allowed());
-            let kinds: Vec<(&'static str, i64)> = [MeasureKind::Weight, MeasureKind::Bmi]
-                .into_iter()
-                .filter_map(|k| {
-                    let from = grant.grant.window(Op::Search, Item::Measure(Some(k)))?;
-                    Some((k.as_str(), from))
-                })
-                .collect();
-            let query = MeasureQuery {
-                kinds: &kinds,
-                ..recent.clone()
-            };
-            let guard = guard();
-            measures::list(&db, &patient, &query, Reader::Service(&guard))
-                .await
-                .unwrap()
-        })
-    });
+    let checked = || async {
+        assert!(decide(&grant.grant, &request).is_allowed());
+        let kinds: Vec<(&'static str, i64)> = [MeasureKind::Weight, MeasureKind::Bmi]
+            .into_iter()
+            .filter_map(|k| {
+                let from = grant.grant.window(Op::Search, Item::Measure(Some(k)))?;
+                Some((k.as_str(), from))
+            })
+            .collect();
+        let query = MeasureQuery {
+            kinds: &kinds,
+            ..recent.clone()
+        };
+        let guard = guard();
+        let rows = measures::list(&db, &patient, &query, Reader::Service(&guard))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 60);
+    };
     let unchecked_kinds = [
         (MeasureKind::Weight.as_str(), i64::MIN),
         (MeasureKind::Bmi.as_str(), i64::MIN),
     ];
+    let unchecked = || async {
+        let query = MeasureQuery {
+            kinds: &unchecked_kinds,
+            ..recent.clone()
+        };
+        let rows = measures::list(&db, &patient, &query, Reader::Owner)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 60);
+    };
+    let mut group = c.benchmark_group("enforce");
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function("measures-list/checked", |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                unchecked().await;
+                let start = Instant::now();
+                checked().await;
+                timed += start.elapsed();
+            }
+            timed
+        })
+    });
     group.bench_function("measures-list/unchecked", |b| {
-        b.to_async(&rt).iter(|| async {
-            let query = MeasureQuery {
-                kinds: &unchecked_kinds,
-                ..recent.clone()
-            };
-            measures::list(&db, &patient, &query, Reader::Owner)
-                .await
-                .unwrap()
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                checked().await;
+                let start = Instant::now();
+                unchecked().await;
+                timed += start.elapsed();
+            }
+            timed
         })
     });
     group.finish();

@@ -1,9 +1,9 @@
 -- Consent: the services patients can grant, and their grants.
 --
 -- A grant's scopes are stored in canonical SMART v2 form, space-separated.
--- `revision` grows with every change of a grant's terms; queries made for a
--- service check, in the same statement, that the grant they were decided
--- under still stands at that revision (see `db::GrantGuard`).
+-- `revision` grows with every change to a grant, revocation included;
+-- queries made for a service check, in the same statement, that the grant
+-- is still at the revision they were decided under (see `db::GrantGuard`).
 
 CREATE TABLE services (
     id               TEXT NOT NULL PRIMARY KEY,
@@ -29,6 +29,8 @@ CREATE TABLE grants (
 );
 -- At most one grant in force per patient and service.
 CREATE UNIQUE INDEX grants_current ON grants (patient_id, service_id) WHERE revoked_at IS NULL;
+-- The check every service query makes, answered from the index alone.
+CREATE INDEX grants_revision ON grants (id, revision);
 
 -- Provenance: the grant under which a service wrote a record.
 ALTER TABLE measures ADD COLUMN grant_id TEXT;

@@ -117,32 +117,26 @@ pub async fn for_patient(db: &Db, patient: &PatientId) -> Result<Vec<StoredGrant
 /// or new terms (and a new revision) for the current one. The caller has
 /// checked the consent against the service's request with [`Grant::new`].
 pub async fn put(db: &Db, consent: &Consent) -> Result<StoredGrant> {
+    // Every statement here writes, the first one included, so that SQLite
+    // takes its write lock at once (see `storage::set`).
     let mut tx = db.pool().begin().await?;
-    let current: Option<(String, i64)> = sqlx::query_as(
-        "SELECT id, revision FROM grants \
-         WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL",
+    let updated: Option<(String, i64)> = sqlx::query_as(
+        "UPDATE grants SET scopes = $1, starts_at = $2, ends_at = $3, version = $4, \
+         sheet_hash = $5, revision = revision + 1 \
+         WHERE patient_id = $6 AND service_id = $7 AND revoked_at IS NULL \
+         RETURNING id, revision",
     )
+    .bind(scopes_text(&consent.scopes))
+    .bind(consent.period.start())
+    .bind(consent.period.end())
+    .bind(consent.version.to_string())
+    .bind(consent.sheet.to_hex())
     .bind(consent.patient.as_str())
     .bind(consent.service.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let (id, revision) = match current {
-        Some((id, revision)) => {
-            sqlx::query(
-                "UPDATE grants SET scopes = $1, starts_at = $2, ends_at = $3, version = $4, \
-                 sheet_hash = $5, revision = $6 WHERE id = $7",
-            )
-            .bind(scopes_text(&consent.scopes))
-            .bind(consent.period.start())
-            .bind(consent.period.end())
-            .bind(consent.version.to_string())
-            .bind(consent.sheet.to_hex())
-            .bind(revision + 1)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-            (id, revision + 1)
-        }
+    let (id, revision) = match updated {
+        Some(current) => current,
         None => {
             let id = model::new_id();
             sqlx::query(
@@ -188,21 +182,18 @@ pub async fn revoke(
     now: i64,
 ) -> Result<Option<Revoked>> {
     let mut tx = db.pool().begin().await?;
-    let current: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM grants WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL",
+    let revoked: Option<(String,)> = sqlx::query_as(
+        "UPDATE grants SET revoked_at = $1, revision = revision + 1 \
+         WHERE patient_id = $2 AND service_id = $3 AND revoked_at IS NULL RETURNING id",
     )
+    .bind(now)
     .bind(patient.as_str())
     .bind(service.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id,)) = current else {
+    let Some((id,)) = revoked else {
         return Ok(None);
     };
-    sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
     let mut erased_keys = 0;
     if erase {
         erased_keys =

@@ -31,21 +31,43 @@ pub struct Space<'a> {
     pub guard: &'a GrantGuard,
 }
 
-pub async fn get(db: &Db, space: Space<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+/// What a read of one key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The grant stands; the key holds this value, or nothing.
+    Found(Option<Vec<u8>>),
+    /// The grant no longer stands: nothing was read.
+    GrantGone,
+}
+
+/// Reads `key`. One statement answers both whether the grant stands and the
+/// value, so an absent key costs no second query.
+pub async fn get(db: &Db, space: Space<'_>, key: &str) -> Result<Lookup> {
     let sql = format!(
-        "SELECT value FROM service_storage \
-         WHERE service_id = $1 AND patient_id = $2 AND key = $3 AND {}",
+        "SELECT CASE WHEN {} THEN 1 ELSE 0 END, \
+         (SELECT value FROM service_storage \
+          WHERE service_id = $1 AND patient_id = $2 AND key = $3)",
         GrantGuard::condition(4)
     );
     let query = sqlx::query_as(AssertSqlSafe(sql))
         .bind(space.service.as_str())
         .bind(space.patient.as_str())
         .bind(key);
-    let row: Option<(Vec<u8>,)> = space.guard.bind_as(query).fetch_optional(db.pool()).await?;
-    Ok(row.map(|(v,)| v))
+    let (stands, value): (i64, Option<Vec<u8>>) =
+        space.guard.bind_as(query).fetch_one(db.pool()).await?;
+    Ok(if stands == 0 {
+        Lookup::GrantGone
+    } else {
+        Lookup::Found(value)
+    })
 }
 
 /// Stores `value` under `key` unless the space (keys and values) would exceed `quota` bytes.
+///
+/// One statement, so that the quota check, the grant check and the write
+/// are atomic, and so that SQLite takes its write lock before reading (a
+/// read-then-write transaction can fail outright when another connection
+/// writes in between).
 pub async fn set(
     db: &Db,
     space: Space<'_>,
@@ -58,44 +80,52 @@ pub async fn set(
         patient,
         guard,
     } = space;
-    let mut tx = db.pool().begin().await?;
-    // Bytes used by every other key: the one being replaced does not count.
-    let (used,): (i64,) = sqlx::query_as(
-        "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM service_storage \
-         WHERE service_id = $1 AND patient_id = $2 AND key <> $3",
-    )
-    .bind(service.as_str())
-    .bind(patient.as_str())
-    .bind(key)
-    .fetch_one(&mut *tx)
-    .await?;
-    let would_use = used.max(0) as u64 + key.len() as u64 + value.len() as u64;
-    if would_use > quota {
-        return Ok(SetOutcome::OverQuota { would_use, quota });
-    }
+    let size = (key.len() + value.len()) as i64;
+    let quota = i64::try_from(quota).unwrap_or(i64::MAX);
     // The WHERE clause also keeps SQLite from reading ON CONFLICT as part
     // of the SELECT.
     let sql = format!(
         "INSERT INTO service_storage (service_id, patient_id, key, value, updated_at) \
-         SELECT $1, $2, $3, $4, $5 WHERE {} \
+         SELECT $1, $2, $3, $4, $5 WHERE {} AND {USED} + $6 <= $7 \
          ON CONFLICT (service_id, patient_id, key) DO UPDATE SET value = excluded.value, \
          updated_at = excluded.updated_at",
-        GrantGuard::condition(6)
+        GrantGuard::condition(8)
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(service.as_str())
         .bind(patient.as_str())
         .bind(key)
         .bind(value.to_vec())
-        .bind(now_millis());
-    let done = guard.bind(query).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(if done.rows_affected() == 0 {
-        SetOutcome::GrantGone
+        .bind(now_millis())
+        .bind(size)
+        .bind(quota);
+    let done = guard.bind(query).execute(db.pool()).await?;
+    if done.rows_affected() > 0 {
+        return Ok(SetOutcome::Stored);
+    }
+    // Refused: over quota, or no grant. Only now is the space measured.
+    let sql = format!("SELECT {USED}");
+    let (used,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(service.as_str())
+        .bind(patient.as_str())
+        .bind(key)
+        .fetch_one(db.pool())
+        .await?;
+    let would_use = used.max(0) as u64 + size as u64;
+    if would_use > quota as u64 {
+        Ok(SetOutcome::OverQuota {
+            would_use,
+            quota: quota as u64,
+        })
     } else {
-        SetOutcome::Stored
-    })
+        Ok(SetOutcome::GrantGone)
+    }
 }
+
+/// Bytes used by every key of the space (`$1`, `$2`) but `$3`, whose value
+/// is being replaced.
+const USED: &str = "(SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM service_storage \
+                    WHERE service_id = $1 AND patient_id = $2 AND key <> $3)";
 
 /// Deletes `key`; false when nothing was deleted (no such key, or the
 /// grant no longer stands).

@@ -2,7 +2,7 @@
 
 use officine_policy::{Item, Op};
 
-use super::{Platform, WRITE_ATTEMPTS, check_range, check_text, check_timestamp, plausible_id};
+use super::{ATTEMPTS, Platform, check_range, check_text, check_timestamp, plausible_id};
 use crate::db::agenda::{self as db, EventKind, OwnEvent};
 use crate::db::{GrantGuard, Reader};
 use crate::runtime::bindings::agenda::{Event, EventDraft, EventKind as WitKind, Host};
@@ -41,7 +41,7 @@ impl Host for Platform {
         let start = Some(draft.start);
         self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
             let writer = self.writer(guard);
             let added = db::add(&self.db, &self.patient, &writer, draft.clone())
@@ -62,7 +62,7 @@ impl Host for Platform {
         if !plausible_id(&id) {
             return Err(Error::NotFound);
         }
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
             let own = self.own_event(&id, Op::Update, &guard);
             let updated = db::update_own(&self.db, own, self.component, draft.clone())
@@ -86,7 +86,7 @@ impl Host for Platform {
         if !plausible_id(&id) {
             return Err(Error::NotFound);
         }
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.remove", Op::Delete, Item::Appointment, None)?;
             let own = self.own_event(&id, Op::Delete, &guard);
             let removed = db::remove_own(&self.db, own)

@@ -2,7 +2,7 @@
 
 use officine_policy::{Item, Op};
 
-use super::{Platform, WRITE_ATTEMPTS, check_range, check_text, check_timestamp, plausible_id};
+use super::{ATTEMPTS, Platform, check_range, check_text, check_timestamp, plausible_id};
 use crate::db::Reader;
 use crate::db::documents::{self as db, DocumentQuery};
 use crate::model::DocumentCategory;
@@ -112,7 +112,7 @@ impl Host for Platform {
             content: draft.content,
             masked: false,
         };
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("dmp.add", Op::Create, item, Some(draft.date))?;
             let writer = self.writer(guard);
             let added = db::add(&self.db, &self.patient, &writer, draft.clone())

@@ -2,7 +2,7 @@
 
 use officine_policy::{Item, Op};
 
-use super::{Platform, WRITE_ATTEMPTS, check_range, check_timestamp};
+use super::{ATTEMPTS, Platform, check_range, check_timestamp};
 use crate::db::Reader;
 use crate::db::measures::{self as db, MeasureQuery};
 use crate::model::{self, MeasureKind};
@@ -59,7 +59,7 @@ impl Host for Platform {
         if effective_at > model::now_millis() + FUTURE_SKEW_MS {
             return Err(Error::Invalid("effective-at is in the future".to_owned()));
         }
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("measures.add", Op::Create, item, Some(effective_at))?;
             let writer = self.writer(guard);
             let added = db::add(&self.db, &self.patient, &writer, kind, value, effective_at)

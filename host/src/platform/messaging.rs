@@ -2,7 +2,7 @@
 
 use officine_policy::{Item, Op};
 
-use super::{Platform, WRITE_ATTEMPTS, check_text};
+use super::{ATTEMPTS, Platform, check_text};
 use crate::db::Reader;
 use crate::db::messages as db;
 use crate::model::now_millis;
@@ -56,7 +56,7 @@ impl Host for Platform {
         // Always a new thread to the patient: a service never writes into a
         // professional's exchange.
         let sender = self.service_name.clone();
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let now = Some(now_millis());
             let guard = self.authorize("messaging.send", Op::Create, Item::Message, now)?;
             let writer = self.writer(guard);

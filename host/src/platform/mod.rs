@@ -186,7 +186,6 @@ impl Platform {
             Decision::Allow => Ok(GrantGuard {
                 grant: self.grant.grant.id().clone(),
                 revision: self.grant.revision,
-                now,
             }),
             Decision::Deny(reason) => {
                 tracing::info!(service = %service, call, %reason, "platform call denied");
@@ -251,9 +250,9 @@ impl Platform {
     }
 }
 
-/// How many times a write is tried when the grant changes under it: once
+/// How many times a call is tried when the grant changes under it: once
 /// under the grant as it was, once under its new terms.
-const WRITE_ATTEMPTS: usize = 2;
+const ATTEMPTS: usize = 2;
 
 impl types::Host for Platform {}
 

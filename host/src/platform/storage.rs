@@ -2,9 +2,9 @@
 
 use officine_policy::{Item, Op};
 
-use super::{Platform, WRITE_ATTEMPTS};
+use super::{ATTEMPTS, Platform};
 use crate::db::GrantGuard;
-use crate::db::storage::{self as db, SetOutcome, Space};
+use crate::db::storage::{self as db, Lookup, SetOutcome, Space};
 use crate::runtime::bindings::storage::Host;
 use crate::runtime::bindings::types::Error;
 
@@ -12,21 +12,25 @@ pub const MAX_KEY: usize = 128;
 
 impl Host for Platform {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, Error> {
-        let guard = self.authorize("storage.get", Op::Read, Item::Storage, None)?;
+        self.authorize("storage.get", Op::Read, Item::Storage, None)?;
         check_key(&key)?;
-        let value = db::get(&self.db, self.space(&guard), &key)
-            .await
-            .map_err(|e| self.unavailable("storage.get", e))?;
-        if value.is_none() {
-            self.recheck("storage.get").await?;
+        for _ in 0..ATTEMPTS {
+            let guard = self.authorize("storage.get", Op::Read, Item::Storage, None)?;
+            let found = db::get(&self.db, self.space(&guard), &key)
+                .await
+                .map_err(|e| self.unavailable("storage.get", e))?;
+            match found {
+                Lookup::Found(value) => return Ok(value),
+                Lookup::GrantGone => self.recheck("storage.get").await?,
+            }
         }
-        Ok(value)
+        Err(Error::Unavailable)
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
         self.authorize("storage.set", Op::Create, Item::Storage, None)?;
         check_key(&key)?;
-        for _ in 0..WRITE_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             let guard = self.authorize("storage.set", Op::Create, Item::Storage, None)?;
             let quota = self.limits.storage_quota;
             let outcome = db::set(&self.db, self.space(&guard), &key, &value, quota)

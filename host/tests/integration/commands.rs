@@ -1,4 +1,5 @@
-//! The `officine` commands a newcomer types: `dev` (its router) and `run`.
+//! The `officine` commands a newcomer types: `dev` (its router), `run`, and
+//! `grant` / `revoke` / `grants`.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -156,4 +157,106 @@ fn run_explains_why_a_file_is_refused() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/officine.toml"));
+}
+
+fn officine_in(data: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = officine()
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
+    const TRACKER: &str = "fr.officine.weight-tracker";
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("officine-data");
+    let app = dev_app(&dir).await;
+    let summary = |app: Arc<DevApp>| async move {
+        send(&app, "weight-tracker.svc.localhost", "/api/summary").await
+    };
+
+    // `officine dev` granted the demo patient what the tracker requests.
+    let (ok, out, err) = officine_in(&dir, &["grants", "demo"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(TRACKER) && out.contains("in force until"),
+        "{out}"
+    );
+    assert!(out.contains("measures.read:height"), "{out}");
+
+    // Narrowed to the weights: no height, no BMI, no goal any more.
+    let (ok, out, err) = officine_in(
+        &dir,
+        &[
+            "grant",
+            "demo",
+            TRACKER,
+            "measures.read:weight",
+            "--until",
+            "2099-12-31",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("until 2100-01-01 00:00 UTC: measures.read:weight"),
+        "{out}"
+    );
+    let (status, _, body) = summary(app.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(json["weight"]["value"].is_number(), "{body}");
+    assert!(json["height"].is_null() && json["bmi"].is_null(), "{body}");
+
+    // Refused: a scope the tracker does not request, a malformed one, an
+    // unknown service. Nothing changes.
+    let before = officine_in(&dir, &["grants", "demo"]).1;
+    let (ok, _, err) = officine_in(&dir, &["grant", "demo", TRACKER, "agenda.read"]);
+    assert!(!ok);
+    assert!(err.contains("did not request agenda.read"), "{err}");
+    let (ok, _, err) = officine_in(&dir, &["grant", "demo", TRACKER, "measures.write:bmi"]);
+    assert!(!ok);
+    assert!(
+        err.contains("at column 16") && err.contains("computed"),
+        "{err}"
+    );
+    let (ok, _, err) = officine_in(&dir, &["grant", "demo", "fr.example.none", "storage"]);
+    assert!(!ok);
+    assert!(err.contains("unknown service fr.example.none"), "{err}");
+    assert_eq!(officine_in(&dir, &["grants", "demo"]).1, before);
+
+    // Revoked: the next request is refused before the component runs.
+    let (ok, out, err) = officine_in(&dir, &["revoke", "demo", TRACKER, "--erase"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("revoked grant") && out.contains("erased"),
+        "{out}"
+    );
+    let (status, _, body) = summary(app.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("no grant in force"), "{body}");
+    let (_, out, _) = officine_in(&dir, &["grants", "demo"]);
+    assert!(out.contains("revoked"), "{out}");
+    let (ok, _, err) = officine_in(&dir, &["revoke", "demo", TRACKER]);
+    assert!(!ok);
+    assert!(err.contains("no grant in force"), "{err}");
+
+    // A restart does not grant it again: the revocation is the patient's.
+    drop(app);
+    let app = dev_app(&dir).await;
+    assert_eq!(summary(app).await.0, StatusCode::FORBIDDEN);
+
+    // These commands never create a database.
+    let nowhere = data.path().join("nowhere");
+    let (ok, _, err) = officine_in(&nowhere, &["grants", "demo"]);
+    assert!(!ok);
+    assert!(err.contains("no database at"), "{err}");
+    assert!(!nowhere.exists());
 }

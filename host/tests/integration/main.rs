@@ -3,6 +3,7 @@
 mod support;
 
 mod commands;
+mod consent;
 mod limits;
 mod loading;
 mod platform;

@@ -38,21 +38,21 @@ use officine_host::runtime::{CallContext, LoadedComponent};
 use crate::support::{Scratch, component_from_wat, get, load, request, runtime};
 
 /// The service the tests act as, and another one.
-const SERVICE: &str = "fr.example.suivi-poids";
-const OTHER: &str = "fr.example.carnet";
+pub(crate) const SERVICE: &str = "fr.example.suivi-poids";
+pub(crate) const OTHER: &str = "fr.example.carnet";
 /// The display name `Scratch::call` gives `SERVICE`.
-const SERVICE_NAME: &str = "Service fr.example.suivi-poids";
+pub(crate) const SERVICE_NAME: &str = "Service fr.example.suivi-poids";
 
-const MINUTE: i64 = 60 * 1000;
-const DAY: i64 = 24 * 60 * MINUTE;
-const MIB: usize = 1024 * 1024;
+pub(crate) const MINUTE: i64 = 60 * 1000;
+pub(crate) const DAY: i64 = 24 * 60 * MINUTE;
+pub(crate) const MIB: usize = 1024 * 1024;
 
 // ---------------------------------------------------------------------------
 // Building components
 // ---------------------------------------------------------------------------
 
 /// Every platform function the tests call, with its lowered core signature.
-const IMPORTS: &[(&str, &str, &str)] = &[
+pub(crate) const IMPORTS: &[(&str, &str, &str)] = &[
     // get(key: string) -> result<option<list<u8>>, error>: key, retptr
     ("storage", "get", "(param i32 i32 i32)"),
     // set(key: string, value: list<u8>) -> result<_, error>: key, value, retptr
@@ -110,15 +110,15 @@ const IMPORTS: &[(&str, &str, &str)] = &[
 /// The return area of a platform call: 128 bytes at a fixed, 8-aligned
 /// address. Displays as its address, an i32 operand.
 #[derive(Debug, Clone, Copy)]
-struct Area(u32);
+pub(crate) struct Area(u32);
 
 /// Where the `n`th return area lives.
-const fn ret(n: u32) -> Area {
+pub(crate) const fn ret(n: u32) -> Area {
     Area(64 + 128 * n)
 }
 
 /// Return areas end here; constant data follows.
-const DATA_START: u32 = 64 + 128 * 16;
+pub(crate) const DATA_START: u32 = 64 + 128 * 16;
 
 impl fmt::Display for Area {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,9 +129,9 @@ impl fmt::Display for Area {
 /// A string or byte list placed in the module's data. Displays as its
 /// flattened (ptr, len) operands.
 #[derive(Debug, Clone, Copy)]
-struct Bytes {
-    ptr: u32,
-    len: u32,
+pub(crate) struct Bytes {
+    pub(crate) ptr: u32,
+    pub(crate) len: u32,
 }
 
 impl fmt::Display for Bytes {
@@ -141,13 +141,13 @@ impl fmt::Display for Bytes {
 }
 
 /// The request's body, as (ptr, len) operands.
-const BODY: &str = "(local.get $body) (local.get $body_len)";
+pub(crate) const BODY: &str = "(local.get $body) (local.get $body_len)";
 /// The request's path without its leading `/`, as (ptr, len) operands.
-const PATH_TAIL: &str =
+pub(crate) const PATH_TAIL: &str =
     "(i32.add (local.get $path) (i32.const 1)) (i32.sub (local.get $path_len) (i32.const 1))";
 /// `none` for an `option<s64>` / `option<u32>` parameter.
-const NONE_S64: &str = "(i32.const 0) (i64.const 0)";
-const NONE_U32: &str = "(i32.const 0) (i32.const 0)";
+pub(crate) const NONE_S64: &str = "(i32.const 0) (i64.const 0)";
+pub(crate) const NONE_U32: &str = "(i32.const 0) (i32.const 0)";
 
 /// A core module of the `service` world, assembled from the body of `handle`
 /// and the constant data it uses. Platform functions are imported when the
@@ -156,14 +156,14 @@ const NONE_U32: &str = "(i32.const 0) (i32.const 0)";
 /// Memory map: the response record at 0, return areas from 64 (see
 /// [`ret`]), constant data from [`DATA_START`], then the heap of a bump
 /// allocator that grows the memory as needed.
-struct Guest {
+pub(crate) struct Guest {
     data: Vec<(u32, Vec<u8>)>,
     top: u32,
     code: String,
 }
 
 impl Guest {
-    fn new() -> Guest {
+    pub(crate) fn new() -> Guest {
         Guest {
             data: Vec::new(),
             top: DATA_START,
@@ -172,7 +172,7 @@ impl Guest {
     }
 
     /// Places bytes in the data section, 8-aligned.
-    fn bytes(&mut self, bytes: &[u8]) -> Bytes {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Bytes {
         let ptr = self.top;
         self.data.push((ptr, bytes.to_vec()));
         self.top = (ptr + bytes.len() as u32).next_multiple_of(8);
@@ -182,18 +182,18 @@ impl Guest {
         }
     }
 
-    fn str(&mut self, s: &str) -> Bytes {
+    pub(crate) fn str(&mut self, s: &str) -> Bytes {
         self.bytes(s.as_bytes())
     }
 
     /// Appends WAT instructions to the body of `handle`.
-    fn code(&mut self, wat: impl AsRef<str>) -> &mut Guest {
+    pub(crate) fn code(&mut self, wat: impl AsRef<str>) -> &mut Guest {
         self.code.push_str(wat.as_ref());
         self.code.push('\n');
         self
     }
 
-    fn wat(&self) -> String {
+    pub(crate) fn wat(&self) -> String {
         let imports: String = IMPORTS
             .iter()
             .filter(|(interface, func, _)| {
@@ -281,13 +281,13 @@ impl Guest {
     }
 
     /// Builds the component and loads it into the shared runtime.
-    fn load(&self) -> LoadedComponent {
+    pub(crate) fn load(&self) -> LoadedComponent {
         load(&component_from_wat(&self.wat()))
     }
 }
 
 /// Builds a component once per test binary.
-fn once(
+pub(crate) fn once(
     cell: &'static OnceLock<LoadedComponent>,
     build: fn() -> Guest,
 ) -> &'static LoadedComponent {
@@ -299,9 +299,9 @@ fn once(
 // ---------------------------------------------------------------------------
 
 /// A component's linear memory from address 0, as it answered it.
-struct Memory(Vec<u8>);
+pub(crate) struct Memory(pub(crate) Vec<u8>);
 
-const MEASURE_KINDS: [MeasureKind; 9] = [
+pub(crate) const MEASURE_KINDS: [MeasureKind; 9] = [
     MeasureKind::Weight,
     MeasureKind::Height,
     MeasureKind::Bmi,
@@ -312,8 +312,9 @@ const MEASURE_KINDS: [MeasureKind; 9] = [
     MeasureKind::HeartRate,
     MeasureKind::DailySteps,
 ];
-const EVENT_KINDS: [EventKind; 3] = [EventKind::Appointment, EventKind::Reminder, EventKind::Task];
-const CATEGORIES: [Category; 8] = [
+pub(crate) const EVENT_KINDS: [EventKind; 3] =
+    [EventKind::Appointment, EventKind::Reminder, EventKind::Task];
+pub(crate) const CATEGORIES: [Category; 8] = [
     Category::Summary,
     Category::Prescriptions,
     Category::Reports,
@@ -323,7 +324,7 @@ const CATEGORIES: [Category; 8] = [
     Category::Prevention,
     Category::Certificates,
 ];
-const ORIGINS: [Origin; 4] = [
+pub(crate) const ORIGINS: [Origin; 4] = [
     Origin::Patient,
     Origin::Professional,
     Origin::Service,
@@ -331,15 +332,15 @@ const ORIGINS: [Origin; 4] = [
 ];
 
 impl Memory {
-    fn slice(&self, at: u32, len: u32) -> &[u8] {
+    pub(crate) fn slice(&self, at: u32, len: u32) -> &[u8] {
         &self.0[at as usize..(at + len) as usize]
     }
 
-    fn u8(&self, at: u32) -> u8 {
+    pub(crate) fn u8(&self, at: u32) -> u8 {
         self.0[at as usize]
     }
 
-    fn bool(&self, at: u32) -> bool {
+    pub(crate) fn bool(&self, at: u32) -> bool {
         match self.u8(at) {
             0 => false,
             1 => true,
@@ -347,40 +348,40 @@ impl Memory {
         }
     }
 
-    fn u32(&self, at: u32) -> u32 {
+    pub(crate) fn u32(&self, at: u32) -> u32 {
         u32::from_le_bytes(self.slice(at, 4).try_into().unwrap())
     }
 
-    fn u64(&self, at: u32) -> u64 {
+    pub(crate) fn u64(&self, at: u32) -> u64 {
         u64::from_le_bytes(self.slice(at, 8).try_into().unwrap())
     }
 
-    fn i64(&self, at: u32) -> i64 {
+    pub(crate) fn i64(&self, at: u32) -> i64 {
         i64::from_le_bytes(self.slice(at, 8).try_into().unwrap())
     }
 
-    fn f64(&self, at: u32) -> f64 {
+    pub(crate) fn f64(&self, at: u32) -> f64 {
         f64::from_le_bytes(self.slice(at, 8).try_into().unwrap())
     }
 
     /// The `list<u8>` whose (ptr, len) is at `at`.
-    fn bytes(&self, at: u32) -> Vec<u8> {
+    pub(crate) fn bytes(&self, at: u32) -> Vec<u8> {
         self.slice(self.u32(at), self.u32(at + 4)).to_vec()
     }
 
     /// The `string` whose (ptr, len) is at `at`.
-    fn string(&self, at: u32) -> String {
+    pub(crate) fn string(&self, at: u32) -> String {
         String::from_utf8(self.bytes(at)).expect("UTF-8 string")
     }
 
     /// The addresses of the elements of the list at `at`.
-    fn list(&self, at: u32, stride: u32) -> Vec<u32> {
+    pub(crate) fn list(&self, at: u32, stride: u32) -> Vec<u32> {
         let (ptr, len) = (self.u32(at), self.u32(at + 4));
         (0..len).map(|i| ptr + i * stride).collect()
     }
 
     /// `option<s64>`: discriminant at +0, value at +8.
-    fn option_i64(&self, at: u32) -> Option<i64> {
+    pub(crate) fn option_i64(&self, at: u32) -> Option<i64> {
         match self.u8(at) {
             0 => None,
             1 => Some(self.i64(at + 8)),
@@ -389,7 +390,7 @@ impl Memory {
     }
 
     /// `option<string>` / `option<list<u8>>`: discriminant at +0, list at +4.
-    fn option_bytes(&self, at: u32) -> Option<Vec<u8>> {
+    pub(crate) fn option_bytes(&self, at: u32) -> Option<Vec<u8>> {
         match self.u8(at) {
             0 => None,
             1 => Some(self.bytes(at + 4)),
@@ -397,13 +398,13 @@ impl Memory {
         }
     }
 
-    fn option_string(&self, at: u32) -> Option<String> {
+    pub(crate) fn option_string(&self, at: u32) -> Option<String> {
         self.option_bytes(at)
             .map(|b| String::from_utf8(b).expect("UTF-8 string"))
     }
 
     /// `error`: discriminant at +0, the reason of `invalid`/`limit` at +4.
-    fn error(&self, at: u32) -> Error {
+    pub(crate) fn error(&self, at: u32) -> Error {
         match self.u8(at) {
             0 => Error::Denied,
             1 => Error::NotFound,
@@ -415,7 +416,7 @@ impl Memory {
     }
 
     /// `result<T, error>` in `area`, with both payloads at `payload`.
-    fn result<T>(
+    pub(crate) fn result<T>(
         &self,
         area: Area,
         payload: u32,
@@ -429,12 +430,12 @@ impl Memory {
     }
 
     /// `result<_, error>`: payload at +4.
-    fn unit(&self, area: Area) -> Result<(), Error> {
+    pub(crate) fn unit(&self, area: Area) -> Result<(), Error> {
         self.result(area, 4, |_, _| ())
     }
 
     /// `result<list<T>, error>`: the list at +4.
-    fn results<T>(
+    pub(crate) fn results<T>(
         &self,
         area: Area,
         stride: u32,
@@ -447,7 +448,7 @@ impl Memory {
 
     /// `measure` (48 bytes, align 8): id +0, kind +8, value +16, unit +24,
     /// effective-at +32, origin +40, mine +41.
-    fn measure(&self, at: u32) -> Measure {
+    pub(crate) fn measure(&self, at: u32) -> Measure {
         Measure {
             id: self.string(at),
             kind: MEASURE_KINDS[self.u8(at + 8) as usize],
@@ -461,7 +462,7 @@ impl Memory {
 
     /// `event` (64 bytes, align 8): id +0, kind +8, title +12, start +24,
     /// end +32 (option<s64>), place +48 (option<string>), origin +60, mine +61.
-    fn event(&self, at: u32) -> Event {
+    pub(crate) fn event(&self, at: u32) -> Event {
         Event {
             id: self.string(at),
             kind: EVENT_KINDS[self.u8(at + 8) as usize],
@@ -476,7 +477,7 @@ impl Memory {
 
     /// `document-meta` (72 bytes, align 8): id +0, category +8, doc-type +12,
     /// title +20, author +28, origin +36, date +40, format +48, size +56, mine +64.
-    fn document(&self, at: u32) -> DocumentMeta {
+    pub(crate) fn document(&self, at: u32) -> DocumentMeta {
         DocumentMeta {
             id: self.string(at),
             category: CATEGORIES[self.u8(at + 8) as usize],
@@ -493,7 +494,7 @@ impl Memory {
 
     /// `message` (64 bytes, align 8): id +0, thread +8, origin +16, sender +20,
     /// subject +28, body +36, sent-at +48, read +56, mine +57.
-    fn message(&self, at: u32) -> Message {
+    pub(crate) fn message(&self, at: u32) -> Message {
         Message {
             id: self.string(at),
             thread: self.string(at + 8),
@@ -509,42 +510,46 @@ impl Memory {
 
     // Results of each platform function, by return area.
 
-    fn measure_list(&self, area: Area) -> Result<Vec<Measure>, Error> {
+    pub(crate) fn measure_list(&self, area: Area) -> Result<Vec<Measure>, Error> {
         self.results(area, 48, Memory::measure)
     }
 
     /// `result<measure, error>`: payload at +8 (`measure` is 8-aligned).
-    fn measure_added(&self, area: Area) -> Result<Measure, Error> {
+    pub(crate) fn measure_added(&self, area: Area) -> Result<Measure, Error> {
         self.result(area, 8, Memory::measure)
     }
 
-    fn event_list(&self, area: Area) -> Result<Vec<Event>, Error> {
+    pub(crate) fn event_list(&self, area: Area) -> Result<Vec<Event>, Error> {
         self.results(area, 64, Memory::event)
     }
 
-    fn event_result(&self, area: Area) -> Result<Event, Error> {
+    pub(crate) fn event_result(&self, area: Area) -> Result<Event, Error> {
         self.result(area, 8, Memory::event)
     }
 
-    fn document_list(&self, area: Area) -> Result<Vec<DocumentMeta>, Error> {
+    pub(crate) fn document_list(&self, area: Area) -> Result<Vec<DocumentMeta>, Error> {
         self.results(area, 72, Memory::document)
     }
 
-    fn document_added(&self, area: Area) -> Result<DocumentMeta, Error> {
+    pub(crate) fn document_added(&self, area: Area) -> Result<DocumentMeta, Error> {
         self.result(area, 8, Memory::document)
     }
 
-    fn message_list(&self, area: Area) -> Result<Vec<Message>, Error> {
+    pub(crate) fn message_list(&self, area: Area) -> Result<Vec<Message>, Error> {
         self.results(area, 64, Memory::message)
     }
 
-    fn message_sent(&self, area: Area) -> Result<Message, Error> {
+    pub(crate) fn message_sent(&self, area: Area) -> Result<Message, Error> {
         self.result(area, 8, Memory::message)
     }
 }
 
 /// Runs a request and returns the component's memory.
-async fn invoke(component: &LoadedComponent, call: &CallContext, request: Request) -> Memory {
+pub(crate) async fn invoke(
+    component: &LoadedComponent,
+    call: &CallContext,
+    request: Request,
+) -> Memory {
     let response = runtime()
         .invoke(component, call, request.clone())
         .await
@@ -553,11 +558,11 @@ async fn invoke(component: &LoadedComponent, call: &CallContext, request: Reques
     Memory(response.body)
 }
 
-fn digest(component: &LoadedComponent) -> Option<String> {
+pub(crate) fn digest(component: &LoadedComponent) -> Option<String> {
     Some(component.digest().to_hex())
 }
 
-fn assert_invalid<T: fmt::Debug>(result: Result<T, Error>, reason: &str) {
+pub(crate) fn assert_invalid<T: fmt::Debug>(result: Result<T, Error>, reason: &str) {
     match result {
         Err(Error::Invalid(r)) => assert!(
             r.contains(reason),
@@ -567,7 +572,7 @@ fn assert_invalid<T: fmt::Debug>(result: Result<T, Error>, reason: &str) {
     }
 }
 
-async fn count(scratch: &Scratch, sql: &'static str) -> i64 {
+pub(crate) async fn count(scratch: &Scratch, sql: &'static str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql)
         .fetch_one(scratch.db.pool())
         .await
@@ -582,7 +587,7 @@ async fn count(scratch: &Scratch, sql: &'static str) -> i64 {
 /// A key-value front over `storage`, keyed by the request path without its
 /// `/`: PUT stores the body, GET reads, DELETE removes (result in area 0);
 /// every request then lists the keys (area 1).
-fn storage_component() -> &'static LoadedComponent {
+pub(crate) fn storage_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -602,7 +607,7 @@ fn storage_component() -> &'static LoadedComponent {
     })
 }
 
-async fn storage(call: &CallContext, method: &str, key: &str, value: &[u8]) -> Memory {
+pub(crate) async fn storage(call: &CallContext, method: &str, key: &str, value: &[u8]) -> Memory {
     invoke(
         storage_component(),
         call,
@@ -611,29 +616,29 @@ async fn storage(call: &CallContext, method: &str, key: &str, value: &[u8]) -> M
     .await
 }
 
-async fn storage_put(call: &CallContext, key: &str, value: &[u8]) -> Result<(), Error> {
+pub(crate) async fn storage_put(call: &CallContext, key: &str, value: &[u8]) -> Result<(), Error> {
     storage(call, "PUT", key, value).await.unit(ret(0))
 }
 
-async fn storage_get(call: &CallContext, key: &str) -> Result<Option<Vec<u8>>, Error> {
+pub(crate) async fn storage_get(call: &CallContext, key: &str) -> Result<Option<Vec<u8>>, Error> {
     storage(call, "GET", key, b"")
         .await
         .result(ret(0), 4, Memory::option_bytes)
 }
 
-async fn storage_delete(call: &CallContext, key: &str) -> Result<(), Error> {
+pub(crate) async fn storage_delete(call: &CallContext, key: &str) -> Result<(), Error> {
     storage(call, "DELETE", key, b"").await.unit(ret(0))
 }
 
 /// `result<list<string>, error>`: the list at +4, strings of 8 bytes.
-async fn storage_keys(call: &CallContext) -> Result<Vec<String>, Error> {
+pub(crate) async fn storage_keys(call: &CallContext) -> Result<Vec<String>, Error> {
     storage(call, "HEAD", "", b"")
         .await
         .results(ret(1), 8, Memory::string)
 }
 
 /// The stored value, read from the database.
-async fn stored(
+pub(crate) async fn stored(
     scratch: &Scratch,
     service: &str,
     patient: &PatientId,
@@ -652,7 +657,7 @@ async fn stored(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn storage_sets_gets_lists_and_deletes() {
+pub(crate) async fn storage_sets_gets_lists_and_deletes() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     assert!(storage_keys(&call).await.unwrap().is_empty());
@@ -706,7 +711,7 @@ async fn storage_sets_gets_lists_and_deletes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn storage_is_private_to_the_service_and_the_patient() {
+pub(crate) async fn storage_is_private_to_the_service_and_the_patient() {
     let scratch = Scratch::new().await;
     let mine = scratch.call(SERVICE).await;
     let other_service = scratch.call(OTHER).await;
@@ -761,7 +766,7 @@ async fn storage_is_private_to_the_service_and_the_patient() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn storage_refuses_invalid_keys() {
+pub(crate) async fn storage_refuses_invalid_keys() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let too_long = "k".repeat(129);
@@ -785,7 +790,7 @@ async fn storage_refuses_invalid_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn storage_enforces_its_quota() {
+pub(crate) async fn storage_enforces_its_quota() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     storage_put(&call, "k", b"v1").await.unwrap();
@@ -827,7 +832,7 @@ async fn storage_enforces_its_quota() {
 /// Lists measures four ways: weight and height (area 0), every kind, at most
 /// 3 (area 1), weights since the i64 in the request body (area 2), and with
 /// `since` after `until` (area 3).
-fn measures_list_component() -> &'static LoadedComponent {
+pub(crate) fn measures_list_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -848,7 +853,7 @@ fn measures_list_component() -> &'static LoadedComponent {
 
 /// Adds the measure described by the request body: kind u32, value f64,
 /// effective-at i64, little-endian (area 0).
-fn measures_add_component() -> &'static LoadedComponent {
+pub(crate) fn measures_add_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -865,7 +870,7 @@ fn measures_add_component() -> &'static LoadedComponent {
     })
 }
 
-async fn add_measure(
+pub(crate) async fn add_measure(
     call: &CallContext,
     kind: MeasureKind,
     value: f64,
@@ -879,7 +884,7 @@ async fn add_measure(
         .measure_added(ret(0))
 }
 
-async fn list_measures(call: &CallContext, since: i64) -> Memory {
+pub(crate) async fn list_measures(call: &CallContext, since: i64) -> Memory {
     invoke(
         measures_list_component(),
         call,
@@ -888,7 +893,7 @@ async fn list_measures(call: &CallContext, since: i64) -> Memory {
     .await
 }
 
-type MeasureRow = (
+pub(crate) type MeasureRow = (
     String,
     String,
     f64,
@@ -899,7 +904,7 @@ type MeasureRow = (
     Option<String>,
 );
 
-async fn measure_row(scratch: &Scratch, id: &str) -> MeasureRow {
+pub(crate) async fn measure_row(scratch: &Scratch, id: &str) -> MeasureRow {
     sqlx::query_as(
         "SELECT patient_id, kind, value, effective_at, origin, written_by, component_digest, derived_from \
          FROM measures WHERE id = $1",
@@ -911,7 +916,7 @@ async fn measure_row(scratch: &Scratch, id: &str) -> MeasureRow {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn measures_lists_the_seeded_measures_newest_first() {
+pub(crate) async fn measures_lists_the_seeded_measures_newest_first() {
     let scratch = Scratch::new().await;
     let since = now_millis() - 10 * DAY;
     let memory = list_measures(&scratch.call(SERVICE).await, since).await;
@@ -991,7 +996,7 @@ async fn measures_lists_the_seeded_measures_newest_first() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn measures_add_a_weight_and_its_bmi() {
+pub(crate) async fn measures_add_a_weight_and_its_bmi() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let at = now_millis();
@@ -1063,7 +1068,7 @@ async fn measures_add_a_weight_and_its_bmi() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn measures_refuse_bmi_implausible_values_and_bad_dates() {
+pub(crate) async fn measures_refuse_bmi_implausible_values_and_bad_dates() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let now = now_millis();
@@ -1127,28 +1132,28 @@ async fn measures_refuse_bmi_implausible_values_and_bad_dates() {
 
 /// An `event-draft`, rendered as its flattened parameters.
 #[derive(Clone, Copy)]
-struct Draft<'a> {
-    kind: EventKind,
-    title: &'a str,
-    start: i64,
-    end: Option<i64>,
-    place: Option<&'a str>,
+pub(crate) struct Draft<'a> {
+    pub(crate) kind: EventKind,
+    pub(crate) title: &'a str,
+    pub(crate) start: i64,
+    pub(crate) end: Option<i64>,
+    pub(crate) place: Option<&'a str>,
 }
 
 /// The draft fields of an event: kind, title, start, end, place.
-type DraftFields<'a> = (EventKind, &'a str, i64, Option<i64>, Option<&'a str>);
+pub(crate) type DraftFields<'a> = (EventKind, &'a str, i64, Option<i64>, Option<&'a str>);
 
-fn fields_of(e: &Event) -> DraftFields<'_> {
+pub(crate) fn fields_of(e: &Event) -> DraftFields<'_> {
     (e.kind, &e.title, e.start, e.end, e.place.as_deref())
 }
 
 impl Draft<'_> {
-    fn fields(&self) -> DraftFields<'_> {
+    pub(crate) fn fields(&self) -> DraftFields<'_> {
         (self.kind, self.title, self.start, self.end, self.place)
     }
 
     /// kind, title (ptr, len), start, end (disc, i64), place (disc, ptr, len).
-    fn args(&self, g: &mut Guest) -> String {
+    pub(crate) fn args(&self, g: &mut Guest) -> String {
         let title = g.str(self.title);
         let end = match self.end {
             Some(end) => format!("(i32.const 1) (i64.const {end})"),
@@ -1168,7 +1173,7 @@ impl Draft<'_> {
 
 /// Lists events: all (area 0), the first one starting at or after the i64
 /// in the request body (area 1), and with `since` after `until` (area 2).
-fn agenda_list_component() -> &'static LoadedComponent {
+pub(crate) fn agenda_list_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -1185,7 +1190,7 @@ fn agenda_list_component() -> &'static LoadedComponent {
 }
 
 /// Adds each draft, the `n`th into area `n`.
-fn agenda_add_component(drafts: &[Draft]) -> LoadedComponent {
+pub(crate) fn agenda_add_component(drafts: &[Draft]) -> LoadedComponent {
     let mut g = Guest::new();
     for (n, draft) in drafts.iter().enumerate() {
         let args = draft.args(&mut g);
@@ -1195,7 +1200,7 @@ fn agenda_add_component(drafts: &[Draft]) -> LoadedComponent {
 }
 
 /// Updates the event whose id is the request body with `draft` (area 0).
-fn agenda_update_component(draft: &Draft) -> LoadedComponent {
+pub(crate) fn agenda_update_component(draft: &Draft) -> LoadedComponent {
     let mut g = Guest::new();
     let args = draft.args(&mut g);
     g.code(format!(
@@ -1206,7 +1211,7 @@ fn agenda_update_component(draft: &Draft) -> LoadedComponent {
 }
 
 /// Removes the event whose id is the request body (area 0).
-fn agenda_remove_component() -> &'static LoadedComponent {
+pub(crate) fn agenda_remove_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -1215,7 +1220,7 @@ fn agenda_remove_component() -> &'static LoadedComponent {
     })
 }
 
-async fn with_id(component: &LoadedComponent, call: &CallContext, id: &str) -> Memory {
+pub(crate) async fn with_id(component: &LoadedComponent, call: &CallContext, id: &str) -> Memory {
     invoke(
         component,
         call,
@@ -1224,7 +1229,7 @@ async fn with_id(component: &LoadedComponent, call: &CallContext, id: &str) -> M
     .await
 }
 
-type EventRow = (
+pub(crate) type EventRow = (
     String,
     String,
     i64,
@@ -1235,7 +1240,7 @@ type EventRow = (
     Option<String>,
 );
 
-async fn event_row(scratch: &Scratch, id: &str) -> Option<EventRow> {
+pub(crate) async fn event_row(scratch: &Scratch, id: &str) -> Option<EventRow> {
     sqlx::query_as(
         "SELECT kind, title, starts_at, ends_at, place, origin, written_by, component_digest \
          FROM agenda_events WHERE id = $1",
@@ -1247,7 +1252,7 @@ async fn event_row(scratch: &Scratch, id: &str) -> Option<EventRow> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn agenda_lists_the_seeded_events_earliest_first() {
+pub(crate) async fn agenda_lists_the_seeded_events_earliest_first() {
     let scratch = Scratch::new().await;
     let now = now_millis();
     let memory = invoke(
@@ -1312,7 +1317,7 @@ async fn agenda_lists_the_seeded_events_earliest_first() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn agenda_adds_updates_and_removes_its_own_events() {
+pub(crate) async fn agenda_adds_updates_and_removes_its_own_events() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let start = now_millis() + 3 * DAY;
@@ -1419,7 +1424,7 @@ async fn agenda_adds_updates_and_removes_its_own_events() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn agenda_denies_others_events_and_reports_unknown_ids() {
+pub(crate) async fn agenda_denies_others_events_and_reports_unknown_ids() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let (seeded,): (String,) = sqlx::query_as(
@@ -1479,7 +1484,7 @@ async fn agenda_denies_others_events_and_reports_unknown_ids() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn agenda_refuses_invalid_drafts() {
+pub(crate) async fn agenda_refuses_invalid_drafts() {
     let scratch = Scratch::new().await;
     let start = now_millis() + DAY;
     let long_title = "a".repeat(201);
@@ -1541,7 +1546,7 @@ async fn agenda_refuses_invalid_drafts() {
 
 /// Lists documents: every category (area 0), reports only (area 1), and with
 /// `since` after `until` (area 2).
-fn dmp_list_component() -> &'static LoadedComponent {
+pub(crate) fn dmp_list_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -1559,7 +1564,7 @@ fn dmp_list_component() -> &'static LoadedComponent {
 }
 
 /// The content of the document whose id is the request body (area 0).
-fn dmp_content_component() -> &'static LoadedComponent {
+pub(crate) fn dmp_content_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -1569,17 +1574,17 @@ fn dmp_content_component() -> &'static LoadedComponent {
 }
 
 /// A `document-draft`.
-struct DocDraft<'a> {
-    category: Category,
-    doc_type: &'a str,
-    title: &'a str,
-    date: i64,
-    format: &'a str,
-    content: &'a [u8],
+pub(crate) struct DocDraft<'a> {
+    pub(crate) category: Category,
+    pub(crate) doc_type: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) date: i64,
+    pub(crate) format: &'a str,
+    pub(crate) content: &'a [u8],
 }
 
 /// Adds each draft, the `n`th into area `n`.
-fn dmp_add_component(drafts: &[DocDraft]) -> LoadedComponent {
+pub(crate) fn dmp_add_component(drafts: &[DocDraft]) -> LoadedComponent {
     let mut g = Guest::new();
     for (n, d) in drafts.iter().enumerate() {
         let (doc_type, title, format, content) = (
@@ -1598,13 +1603,13 @@ fn dmp_add_component(drafts: &[DocDraft]) -> LoadedComponent {
     g.load()
 }
 
-async fn content(call: &CallContext, id: &str) -> Result<Vec<u8>, Error> {
+pub(crate) async fn content(call: &CallContext, id: &str) -> Result<Vec<u8>, Error> {
     with_id(dmp_content_component(), call, id)
         .await
         .result(ret(0), 4, Memory::bytes)
 }
 
-async fn list_documents(call: &CallContext) -> Vec<DocumentMeta> {
+pub(crate) async fn list_documents(call: &CallContext) -> Vec<DocumentMeta> {
     invoke(dmp_list_component(), call, get("/"))
         .await
         .document_list(ret(0))
@@ -1612,7 +1617,7 @@ async fn list_documents(call: &CallContext) -> Vec<DocumentMeta> {
 }
 
 /// Adds a professional's document directly.
-async fn professional_document(scratch: &Scratch, title: &str, masked: bool) -> String {
+pub(crate) async fn professional_document(scratch: &Scratch, title: &str, masked: bool) -> String {
     let draft = documents::DocumentDraft {
         category: DocumentCategory::LabResults,
         doc_type: "Compte rendu d'examens de biologie".to_owned(),
@@ -1634,7 +1639,7 @@ async fn professional_document(scratch: &Scratch, title: &str, masked: bool) -> 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dmp_lists_visible_documents_and_serves_their_content() {
+pub(crate) async fn dmp_lists_visible_documents_and_serves_their_content() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let masked = professional_document(&scratch, "Sérologie", true).await;
@@ -1744,7 +1749,7 @@ async fn dmp_lists_visible_documents_and_serves_their_content() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dmp_adds_a_report_as_the_service() {
+pub(crate) async fn dmp_adds_a_report_as_the_service() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let date = now_millis() - DAY;
@@ -1847,7 +1852,7 @@ async fn dmp_adds_a_report_as_the_service() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dmp_refuses_the_summary_and_bad_drafts() {
+pub(crate) async fn dmp_refuses_the_summary_and_bad_drafts() {
     let scratch = Scratch::new().await;
     let date = now_millis() - DAY;
     let draft = |category, format: &'static str, content: &'static [u8]| DocDraft {
@@ -1880,7 +1885,7 @@ async fn dmp_refuses_the_summary_and_bad_drafts() {
 // ---------------------------------------------------------------------------
 
 /// Lists every message (area 0).
-fn messaging_list_component() -> &'static LoadedComponent {
+pub(crate) fn messaging_list_component() -> &'static LoadedComponent {
     static CELL: OnceLock<LoadedComponent> = OnceLock::new();
     once(&CELL, || {
         let mut g = Guest::new();
@@ -1893,7 +1898,7 @@ fn messaging_list_component() -> &'static LoadedComponent {
 }
 
 /// Sends each (subject, body), the `n`th into area `n`.
-fn messaging_send_component(messages: &[(&str, &str)]) -> LoadedComponent {
+pub(crate) fn messaging_send_component(messages: &[(&str, &str)]) -> LoadedComponent {
     let mut g = Guest::new();
     for (n, (subject, body)) in messages.iter().enumerate() {
         let (subject, body) = (g.str(subject), g.str(body));
@@ -1906,7 +1911,7 @@ fn messaging_send_component(messages: &[(&str, &str)]) -> LoadedComponent {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn messaging_lists_the_inbox_and_sends_in_a_new_thread() {
+pub(crate) async fn messaging_lists_the_inbox_and_sends_in_a_new_thread() {
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
     let inbox = invoke(messaging_list_component(), &call, get("/"))
@@ -2015,7 +2020,7 @@ async fn messaging_lists_the_inbox_and_sends_in_a_new_thread() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn messaging_refuses_empty_or_oversized_messages() {
+pub(crate) async fn messaging_refuses_empty_or_oversized_messages() {
     let scratch = Scratch::new().await;
     let long_subject = "s".repeat(201);
     let long_body = "b".repeat(64 * 1024 + 1);
@@ -2043,7 +2048,7 @@ async fn messaging_refuses_empty_or_oversized_messages() {
 
 /// Log lines written while a test runs, on the test's thread.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -2056,7 +2061,7 @@ impl std::io::Write for Captured {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn log_writes_into_the_host_logs() {
+pub(crate) async fn log_writes_into_the_host_logs() {
     let scratch = Scratch::new().await;
     let mut g = Guest::new();
     let message = g.str("synchronisation terminée\nFAUX level=error");
@@ -2111,7 +2116,7 @@ async fn log_writes_into_the_host_logs() {
 // ---------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
-async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
+pub(crate) async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
     let scratch = Scratch::new().await;
     let storage_only = scratch.call_with(SERVICE, &["storage"]).await;
     let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
@@ -2163,7 +2168,7 @@ async fn interfaces_outside_the_consent_answer_denied_and_touch_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_component_sees_only_the_calling_patient() {
+pub(crate) async fn a_component_sees_only_the_calling_patient() {
     let scratch = Scratch::new().await;
     let patient_b = PatientId::new("patient-b");
     scratch

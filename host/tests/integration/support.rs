@@ -17,7 +17,7 @@ use officine_policy::{Scope, SheetHash};
 pub struct Scratch {
     pub db: Db,
     pub patient: PatientId,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Scratch {
@@ -28,8 +28,16 @@ impl Scratch {
         Scratch {
             db,
             patient: seeded.patient,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// Another handle on the same database, sharing nothing with the first
+    /// but the file: what a second host process would have.
+    pub async fn other_process(&self) -> Db {
+        Db::open_sqlite(&self.dir.path().join("test.db"))
+            .await
+            .unwrap()
     }
 
     /// A call for the demo patient by `service`, which requests and is
