@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::decide::{Item, covering_window};
 use crate::id::{PatientId, ServiceId};
-use crate::scope::{Coded, Codes, Op, Resource, Scope, Target};
+use crate::scope::{Coded, Codes, Resource, Scope, Target};
 
 /// A grant's id, chosen by the platform.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -272,11 +272,4 @@ pub fn resources(scopes: &[Scope]) -> impl Iterator<Item = Resource> + '_ {
             .iter()
             .any(|s| matches!(s, Scope::Resource(r) if r.resource() == *resource))
     })
-}
-
-/// Whether a set of scopes allows `op` on some record of `resource`.
-pub fn allows_some(scopes: &[Scope], resource: Resource, op: Op) -> bool {
-    scopes.iter().any(
-        |s| matches!(s, Scope::Resource(r) if r.resource() == resource && r.ops().contains(op)),
-    )
 }

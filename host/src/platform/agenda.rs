@@ -16,25 +16,23 @@ impl Host for Platform {
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
         check_range(since, until)?;
-        let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
-        let from = self
-            .window(Op::Search, Item::Appointment)
-            .unwrap_or(i64::MAX);
-        let since = Some(since.map_or(from, |s| s.max(from)));
-        let rows = db::list(
-            &self.db,
-            &self.patient,
-            since,
-            until,
-            limit,
-            Reader::Service(&guard),
-        )
-        .await
-        .map_err(|e| self.unavailable("agenda.list", e))?;
-        if rows.is_empty() {
-            self.recheck("agenda.list").await?;
+        self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
+        for _ in 0..ATTEMPTS {
+            let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
+            let from = self
+                .window(Op::Search, Item::Appointment)
+                .unwrap_or(i64::MAX);
+            let since = Some(since.map_or(from, |s| s.max(from)));
+            let reader = Reader::Service(&guard);
+            let rows = db::list(&self.db, &self.patient, since, until, limit, reader)
+                .await
+                .map_err(|e| self.unavailable("agenda.list", e))?;
+            if rows.is_empty() && self.grant_changed("agenda.list").await? {
+                continue;
+            }
+            return Ok(rows.into_iter().map(|e| self.event_to_wit(e)).collect());
         }
-        Ok(rows.into_iter().map(|e| self.event_to_wit(e)).collect())
+        Err(Error::Unavailable)
     }
 
     async fn add(&mut self, draft: EventDraft) -> Result<Event, Error> {
@@ -49,7 +47,9 @@ impl Host for Platform {
                 .map_err(|e| self.unavailable("agenda.add", e))?;
             match added {
                 Some(event) => return Ok(self.event_to_wit(event)),
-                None => self.recheck("agenda.add").await?,
+                None => {
+                    self.grant_changed("agenda.add").await?;
+                }
             }
         }
         Err(Error::Unavailable)
@@ -71,8 +71,7 @@ impl Host for Platform {
             match updated {
                 Some(event) => return Ok(self.event_to_wit(event)),
                 None => {
-                    self.recheck("agenda.update").await?;
-                    if self.grant.revision == guard.revision {
+                    if !self.grant_changed("agenda.update").await? {
                         return Err(self.not_own(&id).await);
                     }
                 }
@@ -95,8 +94,7 @@ impl Host for Platform {
             if removed {
                 return Ok(());
             }
-            self.recheck("agenda.remove").await?;
-            if self.grant.revision == guard.revision {
+            if !self.grant_changed("agenda.remove").await? {
                 return Err(self.not_own(&id).await);
             }
         }

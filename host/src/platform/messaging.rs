@@ -18,22 +18,26 @@ impl Host for Platform {
         since: Option<Timestamp>,
         limit: Option<u32>,
     ) -> Result<Vec<Message>, Error> {
-        let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
-        let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);
-        let since = Some(since.map_or(from, |s| s.max(from)));
-        let rows = db::list(
-            &self.db,
-            &self.patient,
-            since,
-            limit,
-            Reader::Service(&guard),
-        )
-        .await
-        .map_err(|e| self.unavailable("messaging.list", e))?;
-        if rows.is_empty() {
-            self.recheck("messaging.list").await?;
+        self.authorize("messaging.list", Op::Search, Item::Message, None)?;
+        for _ in 0..ATTEMPTS {
+            let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
+            let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);
+            let since = Some(since.map_or(from, |s| s.max(from)));
+            let rows = db::list(
+                &self.db,
+                &self.patient,
+                since,
+                limit,
+                Reader::Service(&guard),
+            )
+            .await
+            .map_err(|e| self.unavailable("messaging.list", e))?;
+            if rows.is_empty() && self.grant_changed("messaging.list").await? {
+                continue;
+            }
+            return Ok(rows.into_iter().map(|m| self.message_to_wit(m)).collect());
         }
-        Ok(rows.into_iter().map(|m| self.message_to_wit(m)).collect())
+        Err(Error::Unavailable)
     }
 
     async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
@@ -73,7 +77,9 @@ impl Host for Platform {
             .map_err(|e| self.unavailable("messaging.send", e))?;
             match sent {
                 Some(message) => return Ok(self.message_to_wit(message)),
-                None => self.recheck("messaging.send").await?,
+                None => {
+                    self.grant_changed("messaging.send").await?;
+                }
             }
         }
         Err(Error::Unavailable)

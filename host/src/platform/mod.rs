@@ -200,11 +200,12 @@ impl Platform {
         self.grant.grant.window(op, item)
     }
 
-    /// Runs after a guarded query found or changed nothing, which the grant
-    /// may be the cause of: re-reads it. If it no longer stands, the call is
-    /// denied, and so is every later one, without a query. If its terms
-    /// changed, they apply from now on.
-    async fn recheck(&mut self, call: &'static str) -> Result<(), Error> {
+    /// Runs after a guarded statement found or changed nothing, which the
+    /// grant may be the cause of: re-reads it. If it no longer stands, the
+    /// call is denied, and so is every later one, without a query. Otherwise
+    /// answers whether its terms changed: then they apply from now on, and
+    /// the caller makes the call again under them.
+    async fn grant_changed(&mut self, call: &'static str) -> Result<bool, Error> {
         let id = self.grant.grant.id().clone();
         let stored = grants::by_id(&self.db, &id)
             .await
@@ -213,14 +214,13 @@ impl Platform {
             tracing::error!(service = %self.service(), grant = %id, "grant vanished during an invocation");
             return Err(Error::Denied);
         };
-        let changed = stored.revision != self.grant.revision
-            || stored.grant.status() != self.grant.grant.status();
+        let changed = stored.revision != self.grant.revision;
         let in_force = stored.grant.in_force(now_millis());
         if changed {
             self.grant = Arc::new(stored);
         }
         match in_force {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(changed),
             Err(reason) => {
                 tracing::info!(service = %self.service(), call, %reason, "platform call denied");
                 Err(Error::Denied)
@@ -250,8 +250,9 @@ impl Platform {
     }
 }
 
-/// How many times a call is tried when the grant changes under it: once
-/// under the grant as it was, once under its new terms.
+/// How many times a call is made when the grant changes under it: once
+/// under the grant as it was, once under its new terms. (Changing twice
+/// within one call answers `unavailable`; the component may retry.)
 const ATTEMPTS: usize = 2;
 
 impl types::Host for Platform {}

@@ -21,7 +21,9 @@ impl Host for Platform {
                 .map_err(|e| self.unavailable("storage.get", e))?;
             match found {
                 Lookup::Found(value) => return Ok(value),
-                Lookup::GrantGone => self.recheck("storage.get").await?,
+                Lookup::GrantGone => {
+                    self.grant_changed("storage.get").await?;
+                }
             }
         }
         Err(Error::Unavailable)
@@ -38,7 +40,9 @@ impl Host for Platform {
                 .map_err(|e| self.unavailable("storage.set", e))?;
             match outcome {
                 SetOutcome::Stored => return Ok(()),
-                SetOutcome::GrantGone => self.recheck("storage.set").await?,
+                SetOutcome::GrantGone => {
+                    self.grant_changed("storage.set").await?;
+                }
                 SetOutcome::OverQuota { would_use, quota } => {
                     return Err(Error::Limit(format!(
                         "storage quota: this would use {would_use} bytes of {quota}"
@@ -50,27 +54,35 @@ impl Host for Platform {
     }
 
     async fn delete(&mut self, key: String) -> Result<(), Error> {
-        let guard = self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
+        self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
         check_key(&key)?;
-        let deleted = db::delete(&self.db, self.space(&guard), &key)
-            .await
-            .map_err(|e| self.unavailable("storage.delete", e))?;
-        if !deleted {
-            // No such key, or no grant: only the latter is an error.
-            self.recheck("storage.delete").await?;
+        for _ in 0..ATTEMPTS {
+            let guard = self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
+            let deleted = db::delete(&self.db, self.space(&guard), &key)
+                .await
+                .map_err(|e| self.unavailable("storage.delete", e))?;
+            // Nothing deleted: no such key (fine), or no grant.
+            if !deleted && self.grant_changed("storage.delete").await? {
+                continue;
+            }
+            return Ok(());
         }
-        Ok(())
+        Err(Error::Unavailable)
     }
 
     async fn keys(&mut self) -> Result<Vec<String>, Error> {
-        let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
-        let keys = db::keys(&self.db, self.space(&guard))
-            .await
-            .map_err(|e| self.unavailable("storage.keys", e))?;
-        if keys.is_empty() {
-            self.recheck("storage.keys").await?;
+        self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
+        for _ in 0..ATTEMPTS {
+            let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
+            let keys = db::keys(&self.db, self.space(&guard))
+                .await
+                .map_err(|e| self.unavailable("storage.keys", e))?;
+            if keys.is_empty() && self.grant_changed("storage.keys").await? {
+                continue;
+            }
+            return Ok(keys);
         }
-        Ok(keys)
+        Err(Error::Unavailable)
     }
 }
 

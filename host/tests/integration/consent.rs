@@ -863,3 +863,52 @@ async fn a_component_sees_a_per_service_pseudonym_never_the_patient_id() {
         pseudonym(&scratch.call_for(&other_patient, SERVICE).await).await
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_decided_under_old_terms_is_made_again_under_the_new_ones() {
+    let scratch = Scratch::new().await;
+    let service = ServiceId::new(SERVICE).unwrap();
+    let kinds = |measures: Vec<Measure>| {
+        let mut kinds: Vec<MeasureKind> = measures.into_iter().map(|m| m.kind).collect();
+        kinds.dedup();
+        format!("{kinds:?}")
+    };
+    let set_terms = |scope: &'static str| {
+        let (db, patient, service) = (scratch.db.clone(), scratch.patient.clone(), service.clone());
+        async move {
+            let now = now_millis();
+            consent::grant(
+                &db,
+                &patient,
+                &service,
+                vec![scope.parse().unwrap()],
+                now,
+                now + DAY,
+            )
+            .await
+            .unwrap();
+        }
+    };
+
+    // The invocation starts with weights only; the patient widens the grant
+    // before its first call, which lists weights and heights: it sees both.
+    let stale = scratch.call_with(SERVICE, &["measures.read:weight"]).await;
+    set_terms("measures.read").await;
+    let first = list_measures(&stale, 0).await.measure_list(ret(0)).unwrap();
+    assert!(
+        first.iter().any(|m| m.kind == MeasureKind::Height),
+        "{}",
+        kinds(first)
+    );
+
+    // And the other way: every kind narrowed to heights, before the call.
+    let stale = scratch.call_with(SERVICE, &["measures.read"]).await;
+    set_terms("measures.read:height").await;
+    let first = list_measures(&stale, 0).await.measure_list(ret(0)).unwrap();
+    assert!(!first.is_empty());
+    assert!(
+        first.iter().all(|m| m.kind == MeasureKind::Height),
+        "{}",
+        kinds(first)
+    );
+}
