@@ -241,8 +241,12 @@ fn a_grant_must_stay_within_the_request() {
     );
     // Nothing granted is a grant that reaches no data.
     let empty = Grant::new(id(), consent(&[]), &requested).unwrap();
+    let during = Request {
+        at: 5,
+        ..request(Op::Read, Item::Storage)
+    };
     assert!(matches!(
-        decide(&empty, &request(Op::Read, Item::Storage)),
+        decide(&empty, &during),
         Decision::Deny(DenyReason::NotGranted { .. })
     ));
     assert_eq!(Period::new(10, 10), Err(GrantError::EndNotAfterStart));
