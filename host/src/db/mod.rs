@@ -77,7 +77,7 @@ impl Db {
                         // Reads through a memory map and a larger page cache:
                         // a lookup costs the same in a small database and in
                         // one holding millions of grants (see BENCHMARKS.md).
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
+                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
                         conn.execute("PRAGMA cache_size = -32768").await?;
                     }
                     Ok(())
