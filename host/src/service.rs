@@ -6,6 +6,8 @@ use officine_policy::SheetHash;
 use officine_registry::{Manifest, ManifestError};
 
 use crate::consent;
+use crate::platform::{Interface, Interfaces};
+use crate::runtime::component;
 use crate::runtime::{LoadError, LoadedComponent, Runtime};
 
 /// Why a service could not be loaded.
@@ -25,6 +27,13 @@ pub enum ServiceError {
     },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(
+        "{path}: the component imports officine:platform/{interface} but the manifest \
+         requests no scope for it (request {hint}, or stop using it)",
+        interface = .interface.name(),
+        hint = .interface.scopes_hint()
+    )]
+    ImportNotRequested { path: PathBuf, interface: Interface },
 }
 
 /// A manifest and the component it describes.
@@ -59,6 +68,17 @@ impl Service {
                 path: wasm.to_owned(),
                 source,
             })?;
+        // No grant can ever cover an interface the manifest does not
+        // request: a component importing one is refused before it is served.
+        let requested: Vec<_> = manifest.scopes().collect();
+        let granted = Interfaces::granted(&requested);
+        let imported = component::platform_imports(runtime.engine(), &component.component);
+        if let Some(interface) = imported.iter().find(|i| !granted.contains(*i)) {
+            return Err(ServiceError::ImportNotRequested {
+                path: wasm.to_owned(),
+                interface,
+            });
+        }
         Ok(Service {
             manifest,
             sheet,

@@ -45,6 +45,28 @@ impl Interface {
         Interface::Storage,
     ];
 
+    /// The interface's name in the WIT package, e.g. `measures`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interface::Measures => "measures",
+            Interface::Agenda => "agenda",
+            Interface::Dmp => "dmp",
+            Interface::Messaging => "messaging",
+            Interface::Storage => "storage",
+        }
+    }
+
+    /// The scopes that open it, for messages.
+    pub fn scopes_hint(self) -> &'static str {
+        match self {
+            Interface::Measures => "measures.read, measures.read:<kind> or measures.write:<kind>",
+            Interface::Agenda => "agenda.read or agenda.write",
+            Interface::Dmp => "dmp.read, dmp.read:<category> or dmp.write",
+            Interface::Messaging => "messaging.read or messaging.send",
+            Interface::Storage => "storage",
+        }
+    }
+
     fn bit(self) -> u8 {
         1 << (self as u8)
     }

@@ -9,6 +9,7 @@ use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
 use crate::model::ComponentDigest;
+use crate::platform::{Interface, Interfaces};
 
 /// Why a component was refused. Each message says what to change.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +113,20 @@ pub fn check_world(engine: &Engine, component: &Component) -> Result<(), LoadErr
         return Err(LoadError::WrongWorld { found });
     }
     Ok(())
+}
+
+/// The consent-governed platform interfaces a component imports (`types`
+/// and `log` need no permission and are left out).
+pub fn platform_imports(engine: &Engine, component: &Component) -> Interfaces {
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| {
+            Interface::ALL
+                .into_iter()
+                .find(|i| matches_interface(name, ("officine:platform", i.name(), "0.1")))
+        })
+        .collect()
 }
 
 /// A component the platform accepted, with the digest that names it.

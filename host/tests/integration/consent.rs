@@ -912,3 +912,51 @@ async fn a_call_decided_under_old_terms_is_made_again_under_the_new_ones() {
         kinds(first)
     );
 }
+
+/// The weight tracker's manifest with its scopes replaced by `scopes`.
+fn manifest_requesting(scopes: &[&str]) -> String {
+    let workspace = officine_host::examples::workspace().unwrap();
+    let text =
+        std::fs::read_to_string(workspace.join("plugins/weight-tracker/officine.toml")).unwrap();
+    let head = &text[..text.find("[[scopes]]").unwrap()];
+    let mut manifest = head.to_owned();
+    for scope in scopes {
+        manifest.push_str(&format!(
+            "[[scopes]]\nscope = \"{scope}\"\nreason = \"Pour le test.\"\n\n"
+        ));
+    }
+    manifest
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_importing_an_interface_its_manifest_does_not_request_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = Guest::new();
+    g.code(format!(
+        "    (call $agenda.list {NONE_S64} {NONE_S64} {NONE_U32} {})",
+        ret(0)
+    ));
+    let wasm = dir.path().join("agenda.wasm");
+    std::fs::write(&wasm, crate::support::component_from_wat(&g.wat())).unwrap();
+    let manifest = dir.path().join("officine.toml");
+
+    std::fs::write(
+        &manifest,
+        manifest_requesting(&["storage", "measures.read"]),
+    )
+    .unwrap();
+    let refused = officine_host::service::Service::load(runtime(), &wasm, &manifest)
+        .err()
+        .expect("refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains(
+            "imports officine:platform/agenda but the manifest requests no scope for it \
+             (request agenda.read or agenda.write"
+        ),
+        "{message}"
+    );
+
+    std::fs::write(&manifest, manifest_requesting(&["agenda.read"])).unwrap();
+    assert!(officine_host::service::Service::load(runtime(), &wasm, &manifest).is_ok());
+}
