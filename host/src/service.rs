@@ -40,7 +40,8 @@ pub enum ServiceError {
 #[derive(Clone)]
 pub struct Service {
     pub manifest: Manifest,
-    /// The hash of the manifest's text, whose consent sheet patients see.
+    /// The SHA-256 of the manifest's canonical JSON, which holds the
+    /// consent sheet patients see.
     pub sheet: SheetHash,
     pub component: LoadedComponent,
 }
@@ -48,16 +49,8 @@ pub struct Service {
 impl Service {
     /// Reads, checks and compiles (or loads from cache) a service.
     pub fn load(runtime: &Runtime, wasm: &Path, manifest: &Path) -> Result<Service, ServiceError> {
-        let text = std::fs::read(manifest).map_err(|source| ServiceError::Read {
-            path: manifest.to_owned(),
-            source,
-        })?;
-        let sheet = consent::sheet_hash(&text);
-        let text = String::from_utf8(text).map_err(|_| ServiceError::Read {
-            path: manifest.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"),
-        })?;
-        let manifest = Manifest::from_toml_str(&text)?;
+        let manifest = Manifest::load(manifest)?;
+        let sheet = consent::sheet_hash(manifest.canonical_json().as_bytes());
         let bytes = std::fs::read(wasm).map_err(|source| ServiceError::Read {
             path: wasm.to_owned(),
             source,

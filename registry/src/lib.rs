@@ -22,6 +22,7 @@
 //! version = "0.1.0"
 //! name = "Suivi du poids"
 //! editor = "Exemple Santé SAS"
+//! editor-id = "siret:00000000000018"
 //! description = """
 //! Suivez l'évolution de votre poids et de votre IMC, \
 //! et recevez un rappel quotidien de pesée."""
@@ -34,6 +35,7 @@
 //! recourse = "dpo@example.fr"
 //! legal = ["RGPD art. 9", "CSP L.1111-8"]
 //! medical-device = "none"
+//! accessibility = "Partiellement conforme au RGAA 4.1."
 //!
 //! [[scopes]]
 //! scope = "measures.read:weight"
@@ -85,11 +87,14 @@
 //! assert!(message.contains("consent: missing"));
 //! ```
 
+mod canonical;
 mod error;
+mod legal;
 mod manifest;
 mod validate;
 
 pub use error::{FieldError, ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
+pub use legal::LegalId;
 pub use manifest::{ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope};
 pub use officine_policy::{
     DocumentCategory, IdError, MeasureKind, Scope, ScopeError, ServiceId, WritableMeasureKind,

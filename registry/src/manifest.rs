@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 use crate::Scope;
 use crate::ServiceId;
 use crate::error::{ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
+use crate::legal::LegalId;
 use crate::validate;
 
 /// A validated service manifest.
@@ -28,6 +29,7 @@ pub struct Manifest {
     pub(crate) version: Version,
     pub(crate) name: String,
     pub(crate) editor: String,
+    pub(crate) editor_id: LegalId,
     pub(crate) description: String,
     pub(crate) purpose: Purpose,
     pub(crate) events: Vec<Event>,
@@ -91,6 +93,11 @@ impl Manifest {
         &self.editor
     }
 
+    /// The editor's legal identity (SIRET or FINESS).
+    pub fn editor_id(&self) -> &LegalId {
+        &self.editor_id
+    }
+
     /// What the service does, for patients.
     pub fn description(&self) -> &str {
         &self.description
@@ -131,6 +138,7 @@ pub struct ConsentSheet {
     pub(crate) recourse: String,
     pub(crate) legal: Vec<String>,
     pub(crate) medical_device: MedicalDevice,
+    pub(crate) accessibility: String,
 }
 
 impl ConsentSheet {
@@ -157,6 +165,12 @@ impl ConsentSheet {
     /// Whether the service is a medical device, and of which class.
     pub fn medical_device(&self) -> MedicalDevice {
         self.medical_device
+    }
+
+    /// The accessibility statement of the service's pages (its level of
+    /// compliance with the RGAA, the French application of WCAG).
+    pub fn accessibility(&self) -> &str {
+        &self.accessibility
     }
 }
 

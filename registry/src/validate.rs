@@ -12,6 +12,7 @@ use toml::{Table, Value};
 use crate::Scope;
 use crate::ServiceId;
 use crate::error::FieldError;
+use crate::legal::LegalId;
 use crate::manifest::{
     Choice, ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope, parse_choice,
 };
@@ -22,6 +23,7 @@ const MANIFEST_FIELDS: &[&str] = &[
     "version",
     "name",
     "editor",
+    "editor-id",
     "description",
     "purpose",
     "events",
@@ -35,6 +37,7 @@ const CONSENT_FIELDS: &[&str] = &[
     "recourse",
     "legal",
     "medical-device",
+    "accessibility",
 ];
 /// The keys of each `[[scopes]]`.
 const SCOPE_FIELDS: &[&str] = &["scope", "reason"];
@@ -195,6 +198,11 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
     });
     let name = c.text("name", table.remove("name"), NAME);
     let editor = c.text("editor", table.remove("editor"), EDITOR);
+    let editor_id = c.parsed(
+        "editor-id",
+        table.remove("editor-id"),
+        str::parse::<LegalId>,
+    );
     let description = c.text("description", table.remove("description"), DESCRIPTION);
     let purpose = c.choice::<Purpose>("purpose", table.remove("purpose"));
     let events = events(&mut c, table.remove("events"));
@@ -226,6 +234,7 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
         version,
         name,
         editor,
+        editor_id,
         description,
         purpose,
         events,
@@ -237,6 +246,7 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
             Some(version),
             Some(name),
             Some(editor),
+            Some(editor_id),
             Some(description),
             Some(purpose),
             Some(events),
@@ -247,6 +257,7 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
             version,
             name,
             editor,
+            editor_id,
             description,
             purpose,
             events,
@@ -290,6 +301,11 @@ fn consent_sheet(c: &mut Checker, mut table: Table) -> Option<ConsentSheet> {
     let legal = legal_texts(c, table.remove("legal"));
     let medical_device =
         c.choice::<MedicalDevice>("consent.medical-device", table.remove("medical-device"));
+    let accessibility = c.text(
+        "consent.accessibility",
+        table.remove("accessibility"),
+        CONSENT_TEXT,
+    );
     c.unknown_fields("consent", table, CONSENT_FIELDS);
     Some(ConsentSheet {
         retention: retention?,
@@ -297,6 +313,7 @@ fn consent_sheet(c: &mut Checker, mut table: Table) -> Option<ConsentSheet> {
         recourse: recourse?,
         legal: legal?,
         medical_device: medical_device?,
+        accessibility: accessibility?,
     })
 }
 

@@ -1,8 +1,8 @@
 //! The manifest as an editor writes it: parsing, validation and error reports.
 
 use officine_registry::{
-    DocumentCategory, Event, FieldError, Manifest, ManifestError, MeasureKind, MedicalDevice,
-    Purpose, Scope, ServiceId, SyntaxError, TextPosition, WritableMeasureKind,
+    DocumentCategory, Event, FieldError, LegalId, Manifest, ManifestError, MeasureKind,
+    MedicalDevice, Purpose, Scope, ServiceId, SyntaxError, TextPosition, WritableMeasureKind,
 };
 
 /// A manifest using every field.
@@ -11,6 +11,7 @@ id = "fr.example.weight-tracker"
 version = "1.2.3-beta.1"
 name = "Suivi du poids"
 editor = "Exemple Santé SAS"
+editor-id = "siret:00000000000026"
 description = """
 Suivez l'évolution de votre poids.
 Un rappel quotidien vous invite à vous peser."""
@@ -23,6 +24,7 @@ security = "Hébergement HDS, chiffrement au repos."
 recourse = "dpo@example.fr"
 legal = ["RGPD art. 9", "CSP L.1111-8"]
 medical-device = "class-iia"
+accessibility = "Totalement conforme au RGAA 4.1 (audit du 3 mars 2026)."
 
 [[scopes]]
 scope = "measures.read:weight"
@@ -47,6 +49,7 @@ id = "fr.example.hello"
 version = "0.1.0"
 name = "Bonjour"
 editor = "Exemple"
+editor-id = "finess:750000000"
 description = "Dit bonjour."
 purpose = "care"
 
@@ -56,6 +59,7 @@ security = "Aucune donnée traitée."
 recourse = "contact@example.fr"
 legal = ["RGPD"]
 medical-device = "none"
+accessibility = "Non conforme : aucune page."
 "#;
 
 /// `FULL` without the first key-value line that starts with `prefix`
@@ -194,6 +198,8 @@ fn each_missing_mandatory_field_is_named() {
         ("recourse =", "consent.recourse"),
         ("legal =", "consent.legal"),
         ("medical-device =", "consent.medical-device"),
+        ("accessibility =", "consent.accessibility"),
+        ("editor-id =", "editor-id"),
         ("scope =", "scopes[0].scope"),
         ("reason =", "scopes[0].reason"),
     ] {
@@ -206,13 +212,48 @@ fn each_missing_mandatory_field_is_named() {
 }
 
 #[test]
+fn the_editor_legal_identity_is_checked() {
+    let manifest = Manifest::from_toml_str(FULL).unwrap();
+    assert_eq!(manifest.editor_id().to_string(), "siret:00000000000026");
+    let manifest = Manifest::from_toml_str(MINIMAL).unwrap();
+    assert_eq!(
+        manifest.editor_id(),
+        &LegalId::Finess("750000000".to_owned())
+    );
+    assert_eq!(
+        manifest.consent().accessibility(),
+        "Non conforme : aucune page."
+    );
+    for (id, problem) in [
+        (
+            "siret:00000000000027",
+            "SIRET 00000000000027 has a wrong check digit (mistyped?)",
+        ),
+        ("siret:123", "SIRET \"123\" must be 14 digits"),
+        (
+            "finess:7500",
+            "FINESS \"7500\" must be 9 characters: a département code (two digits, 2A or 2B) \
+             and seven digits",
+        ),
+        (
+            "00000000000026",
+            "expected siret:<14 digits> or finess:<9 characters>",
+        ),
+    ] {
+        let text = full_with("siret:00000000000026", id);
+        assert_eq!(single_error(&text), error("editor-id", problem), "{id}");
+    }
+}
+
+#[test]
 fn missing_consent_sheet_is_one_error_naming_its_fields() {
     let text = MINIMAL.split("[consent]").next().unwrap();
     assert_eq!(
         single_error(text),
         error(
             "consent",
-            "missing (the [consent] table: retention, security, recourse, legal, medical-device)"
+            "missing (the [consent] table: retention, security, recourse, legal, \
+             medical-device, accessibility)"
         )
     );
 }
@@ -230,6 +271,7 @@ fn empty_manifest_reports_every_mandatory_field() {
             "version",
             "name",
             "editor",
+            "editor-id",
             "description",
             "purpose",
             "consent"
@@ -244,6 +286,7 @@ id = "Fr.Example"
 version = "1.0"
 name = ""
 editor = "Exemple"
+editor-id = "siret:12345678901234"
 description = "Fait des choses."
 purpose = "marketing"
 events = ["hourly"]
@@ -280,11 +323,13 @@ why = "typo"
             "id",
             "version",
             "name",
+            "editor-id",
             "purpose",
             "events[0]",
             "consent.recourse",
             "consent.legal",
             "consent.medical-device",
+            "consent.accessibility",
             "scopes[1].scope",
             "scopes[2].scope",
             "scopes[2].reason",
@@ -311,7 +356,7 @@ why = "typo"
         message.contains("\n  scopes[3].scope: measures.read is already requested by scopes[0]\n"),
         "{message}"
     );
-    assert_eq!(message.lines().count(), 15, "{message}");
+    assert_eq!(message.lines().count(), 17, "{message}");
 }
 
 #[test]
@@ -526,8 +571,8 @@ fn unknown_keys_are_errors_with_suggestions() {
         single_error(&format!("homepage = \"https://example.fr\"\n{MINIMAL}")),
         error(
             "homepage",
-            "unknown field (expected id, version, name, editor, description, purpose, \
-             events, consent, scopes)"
+            "unknown field (expected id, version, name, editor, editor-id, description, \
+             purpose, events, consent, scopes)"
         )
     );
     assert_eq!(
@@ -550,15 +595,16 @@ fn unknown_keys_are_errors_with_suggestions() {
         single_error(&minimal_with("[extra]\n\"odd key\" = 1\n")),
         error(
             "extra",
-            "unknown field (expected id, version, name, editor, description, purpose, \
-             events, consent, scopes)"
+            "unknown field (expected id, version, name, editor, editor-id, description, \
+             purpose, events, consent, scopes)"
         )
     );
     assert_eq!(
         single_error(&MINIMAL.replace("[consent]", "[consent]\n\"odd key\" = 1")),
         error(
             "consent.\"odd key\"",
-            "unknown field (expected retention, security, recourse, legal, medical-device)"
+            "unknown field (expected retention, security, recourse, legal, medical-device, \
+             accessibility)"
         )
     );
 }
@@ -805,4 +851,99 @@ fn the_example_in_the_editors_reference_is_valid() {
     let manifest = Manifest::from_toml_str(example).unwrap();
     assert_eq!(manifest.id().as_str(), "fr.example.weight-tracker");
     assert_eq!(manifest.requested_scopes().len(), 4);
+}
+
+#[test]
+fn the_canonical_json_is_one_text_per_manifest() {
+    let manifest = Manifest::from_toml_str(FULL).unwrap();
+    let json = manifest.canonical_json();
+    // Keys sorted, no whitespace outside strings.
+    assert!(
+        json.starts_with(r#"{"consent":{"accessibility":"#),
+        "{json}"
+    );
+    assert!(json.contains(r#""editor":"Exemple Santé SAS","editor-id":"siret:00000000000026""#));
+    assert!(json.contains(r#""scopes":[{"reason":"Afficher l'évolution de votre poids.","scope":"measures.read:weight"}"#));
+    assert!(
+        json.contains(r#"Suivez l'évolution de votre poids.\nUn rappel"#),
+        "{json}"
+    );
+    let outside_strings: String = json
+        .split('"')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, part)| part)
+        .collect();
+    assert!(
+        !outside_strings.contains(char::is_whitespace),
+        "{outside_strings}"
+    );
+
+    // The same manifest written in another order and layout: the same text.
+    let minimal = Manifest::from_toml_str(MINIMAL).unwrap();
+    let reordered = r#"
+purpose = "care"
+description = 'Dit bonjour.'
+editor-id = "finess:750000000"
+name = "Bonjour"
+editor = "Exemple"
+version = "0.1.0"
+id = "fr.example.hello"
+scopes = []
+
+[consent]
+accessibility = "Non conforme : aucune page."
+medical-device = "none"
+legal = [ "RGPD" ]
+recourse = """contact@example.fr"""
+security = "Aucune donnée traitée."
+retention = "Aucune donnée conservée."
+"#;
+    assert_eq!(
+        Manifest::from_toml_str(reordered).unwrap().canonical_json(),
+        minimal.canonical_json()
+    );
+
+    // And it reads back to the same manifest, with the same checks.
+    assert_eq!(Manifest::from_json_str(&json).unwrap(), manifest);
+    assert_eq!(
+        Manifest::from_json_str(&minimal.canonical_json()).unwrap(),
+        minimal
+    );
+}
+
+#[test]
+fn a_json_manifest_gets_the_same_checks_as_toml() {
+    let json = Manifest::from_toml_str(MINIMAL).unwrap().canonical_json();
+    let without_id = json.replace(r#""editor-id":"finess:750000000","#, "");
+    assert_eq!(
+        single_error_of(Manifest::from_json_str(&without_id)),
+        error("editor-id", "missing")
+    );
+    let bad_scope = json.replace(
+        r#""scopes":[]"#,
+        r#""scopes":[{"scope":"measures.write:bmi","reason":"x"}]"#,
+    );
+    assert_eq!(
+        single_error_of(Manifest::from_json_str(&bad_scope)).field,
+        "scopes[0].scope"
+    );
+    for (text, problem) in [
+        ("{", "not valid JSON"),
+        ("[]", "expected a JSON object"),
+        (r#"{"id":null}"#, "null is not a manifest value"),
+    ] {
+        let found = single_error_of(Manifest::from_json_str(text));
+        assert!(found.problem.contains(problem), "{text}: {found}");
+    }
+}
+
+fn single_error_of(result: Result<Manifest, ManifestError>) -> FieldError {
+    match result {
+        Err(ManifestError::Invalid(errors)) => {
+            assert_eq!(errors.len(), 1, "{errors:#?}");
+            errors.into_iter().next().unwrap()
+        }
+        other => panic!("expected one field error, got {other:?}"),
+    }
 }
