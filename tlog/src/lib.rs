@@ -8,9 +8,11 @@
 //! without rewriting it (a *consistency proof*).
 //!
 //! This crate holds the algorithms of RFC 6962 §2.1 (hashes, tree heads and
-//! both proofs) and the verifiers of RFC 9162 §2.1.3.2 and §2.1.4.2. It
-//! works on leaf hashes, so the entries themselves can stay in storage; the
-//! logs built on it decide where hashes are kept.
+//! both proofs), the verifiers of RFC 9162 §2.1.3.2 and §2.1.4.2, and the
+//! C2SP checkpoint text a log signs ([`Checkpoint`]). It works on leaf
+//! hashes, so the entries themselves can stay in storage; the logs built on
+//! it decide where hashes are kept. (General Merkle crates keep the whole
+//! tree in memory; a log of every data access cannot.)
 //!
 //! ```
 //! use officine_tlog::{inclusion_proof, leaf_hash, root, verify_inclusion};
@@ -22,6 +24,9 @@
 //! assert!(verify_inclusion(&leaf_hash(b"d"), 2, 3, &proof, &head).is_err());
 //! ```
 
+mod checkpoint;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 hash: of a leaf, an interior node, or a whole tree.
