@@ -28,7 +28,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use officine_host::consent;
 use officine_host::db::measures::{self, MeasureQuery};
 use officine_host::db::storage::{self, Space};
-use officine_host::db::{Db, GrantGuard, Reader, grants, seed};
+use officine_host::db::{Db, GrantGuard, Reader, seed};
 use officine_host::examples;
 use officine_host::model::{MeasureKind, now_millis};
 use officine_host::runtime::bindings::handler::Request as HandlerRequest;
@@ -75,19 +75,10 @@ fn benches(c: &mut Criterion) {
     let (db, call) = rt.block_on(async {
         let db = Db::open_sqlite(&dir.path().join("bench.db")).await.unwrap();
         let seeded = seed::seed_demo(&db, now_millis()).await.unwrap();
-        let record = consent::service_record(&service);
-        grants::register_service(&db, &record).await.unwrap();
-        let now = now_millis();
-        let grant = consent::grant(
-            &db,
-            &seeded.patient,
-            &record.id,
-            record.requested.clone(),
-            now,
-            now + consent::DEFAULT_DURATION_MS,
-        )
-        .await
-        .unwrap();
+        let record = consent::register(&db, &service).await.unwrap();
+        let grant = consent::grant_requested(&db, &seeded.patient, &record, now_millis())
+            .await
+            .unwrap();
         let call = CallContext {
             db: db.clone(),
             service_name: record.name.clone(),

@@ -82,6 +82,34 @@ pub async fn grant(
     Ok(grants::put(db, &consent).await?)
 }
 
+/// Records what a loaded service's current version requests, so that
+/// patients can grant it.
+pub async fn register(db: &Db, service: &Service) -> Result<ServiceRecord, DbError> {
+    let record = service_record(service);
+    grants::register_service(db, &record).await?;
+    Ok(record)
+}
+
+/// Grants `patient` everything `record` requests, from `now` for
+/// [`DEFAULT_DURATION_MS`]: what a demo patient or the editor's harness does.
+pub async fn grant_requested(
+    db: &Db,
+    patient: &PatientId,
+    record: &ServiceRecord,
+    now: i64,
+) -> Result<StoredGrant, ConsentError> {
+    let until = now + DEFAULT_DURATION_MS;
+    grant(
+        db,
+        patient,
+        &record.id,
+        record.requested.clone(),
+        now,
+        until,
+    )
+    .await
+}
+
 /// Revokes the patient's grant for the service; with `erase`, the
 /// service's storage for the patient goes too.
 pub async fn revoke(

@@ -113,24 +113,15 @@ async fn register_and_seed_grant(
     patient: &PatientId,
     service: &Service,
 ) -> anyhow::Result<()> {
-    let record = consent::service_record(service);
-    grants::register_service(db, &record).await?;
+    let record = consent::register(db, service).await?;
     let ever_granted = grants::for_patient(db, patient)
         .await?
         .iter()
         .any(|stored| stored.grant.service() == &record.id);
     if !ever_granted {
-        let now = now_millis();
-        consent::grant(
-            db,
-            patient,
-            &record.id,
-            record.requested.clone(),
-            now,
-            now + consent::DEFAULT_DURATION_MS,
-        )
-        .await
-        .with_context(|| format!("granting {} to the demo patient", record.id))?;
+        consent::grant_requested(db, patient, &record, now_millis())
+            .await
+            .with_context(|| format!("granting {} to the demo patient", record.id))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::consent;
-use crate::db::{Db, grants, seed};
+use crate::db::{Db, seed};
 use crate::model::now_millis;
 use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::{CallContext, Runtime, RuntimeConfig};
@@ -33,18 +33,8 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Response> {
     let seeded = seed::seed_demo(&db, now_millis()).await?;
     let runtime = Runtime::new(RuntimeConfig::default(), None)?;
     let service = Service::load(&runtime, &options.component, &options.manifest)?;
-    let record = consent::service_record(&service);
-    grants::register_service(&db, &record).await?;
-    let now = now_millis();
-    let grant = consent::grant(
-        &db,
-        &seeded.patient,
-        &record.id,
-        record.requested.clone(),
-        now,
-        now + consent::DEFAULT_DURATION_MS,
-    )
-    .await?;
+    let record = consent::register(&db, &service).await?;
+    let grant = consent::grant_requested(&db, &seeded.patient, &record, now_millis()).await?;
     let call = CallContext {
         db,
         service_name: service.manifest.name().to_owned(),

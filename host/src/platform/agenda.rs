@@ -16,7 +16,6 @@ impl Host for Platform {
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
         check_range(since, until)?;
-        self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
             let from = self

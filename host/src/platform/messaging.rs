@@ -18,7 +18,6 @@ impl Host for Platform {
         since: Option<Timestamp>,
         limit: Option<u32>,
     ) -> Result<Vec<Message>, Error> {
-        self.authorize("messaging.list", Op::Search, Item::Message, None)?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
             let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);

@@ -71,7 +71,6 @@ impl Host for Platform {
     }
 
     async fn keys(&mut self) -> Result<Vec<String>, Error> {
-        self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
             let keys = db::keys(&self.db, self.space(&guard))
