@@ -15,9 +15,12 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use officine_registry::Manifest;
 
 use crate::consent;
 use crate::db::{Db, grants, seed};
+use crate::listing::served::{ListingCheck, NotServable};
+use crate::listing::{Registry, RegistryKeys, releases};
 use crate::model::{PatientId, now_millis};
 use crate::pseudonym::PseudonymKey;
 use crate::relay;
@@ -38,6 +41,7 @@ pub struct DevOptions {
 /// Shared state of the development server.
 pub struct DevApp {
     runtime: Runtime,
+    listing: ListingCheck,
     db: Db,
     patient: PatientId,
     /// Services by host-name label (`weight-tracker` for
@@ -74,9 +78,27 @@ impl DevApp {
                 sources.push((example.wasm, example.manifest));
             }
         }
-        let mut services = BTreeMap::new();
+        // Every service goes through the listing path, signed with a
+        // development key: what is served is what the registry lists.
+        let keys = RegistryKeys::load_or_create(&options.data_dir)?;
+        let registry = Registry::new(db.clone(), keys.clone());
         for (wasm, manifest) in &sources {
-            let service = Service::load(&runtime, wasm, manifest)?;
+            let manifest = Manifest::load(manifest)?;
+            let bytes =
+                std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+            registry
+                .list_for_development(&runtime, &options.data_dir, manifest, &bytes)
+                .await?;
+        }
+        let mut services = BTreeMap::new();
+        for stored in releases::serving(&db).await? {
+            let digest = stored.release.component_sha256();
+            let bytes = releases::component(&db, &digest)
+                .await?
+                .with_context(|| format!("the component of {} is missing", stored.name()))?;
+            let origin = PathBuf::from(stored.name());
+            let manifest = stored.release.manifest().clone();
+            let service = Service::from_parts(&runtime, manifest, &bytes, &origin)?;
             let label = host_label(service.manifest.id().as_str());
             if services.contains_key(&label) {
                 anyhow::bail!("two services would be served at {label}.svc.localhost");
@@ -86,6 +108,7 @@ impl DevApp {
         }
         Ok(DevApp {
             runtime,
+            listing: ListingCheck::new(db.clone(), keys.root),
             db,
             patient: seeded.patient,
             services,
@@ -188,6 +211,15 @@ async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Resp
         }
     };
     let id = service.manifest.id();
+    // A suspension, a withdrawal or a revoked key stops the service at once.
+    if let Err(refusal) = app.listing.check(&service.component.digest()).await {
+        tracing::warn!(service = %id, %refusal, "not served");
+        let status = match refusal {
+            NotServable::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::FORBIDDEN,
+        };
+        return (status, format!("{id} is not served: {refusal}\n")).into_response();
+    }
     let grant = match consent::for_invocation(&app.db, &app.patient, id, now_millis()).await {
         Ok(Some(grant)) => grant,
         Ok(None) => {

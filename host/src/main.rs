@@ -14,6 +14,8 @@ use officine_host::model::{PatientId, ServiceId, now_millis};
 use officine_policy::{GrantStatus, Scope};
 use tracing_subscriber::EnvFilter;
 
+mod commands;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "officine",
@@ -95,6 +97,202 @@ enum Command {
     /// List a patient's grants.
     Grants {
         patient: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Editors' signing keys: make one, register, rotate, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the canonical JSON of a release (a manifest bound to its
+    /// component): what an editor signs with any Sigstore client.
+    Release {
+        #[arg(long, default_value = "officine.toml")]
+        manifest: PathBuf,
+        #[arg(long)]
+        component: PathBuf,
+    },
+    /// Sign a release with an editor key, writing a Sigstore bundle.
+    Sign {
+        /// The editor's private key (from `officine keys new`).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long, default_value = "officine.toml")]
+        manifest: PathBuf,
+        #[arg(long)]
+        component: PathBuf,
+        /// Where to write the bundle. Default: COMPONENT.sigstore.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Submit a signed release for listing.
+    Submit {
+        #[arg(long, default_value = "officine.toml")]
+        manifest: PathBuf,
+        #[arg(long)]
+        component: PathBuf,
+        /// The Sigstore bundle. Default: COMPONENT.sigstore.json.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Review submitted releases: list, show, admit, reject, start, decide.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+    /// Suspend a listed release: hosts stop serving it at once.
+    Suspend {
+        /// The release, as SERVICE@VERSION.
+        release: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// List a suspended release again.
+    Reinstate {
+        release: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Withdraw a listed or suspended release, for good.
+    Withdraw {
+        release: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// The registry's transparency log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Make a new editor key: KEY (private, owner-only) and KEY.pub.
+    New {
+        #[arg(long, default_value = "editor.key")]
+        out: PathBuf,
+    },
+    /// Register an editor's public key (with --replaces: rotate to it).
+    Add {
+        /// The editor's legal id, as its manifests give it (siret:… or finess:…).
+        editor: String,
+        /// The public key, PEM (KEY.pub from `officine keys new`).
+        public_key: PathBuf,
+        /// The editor's active key this one replaces, revoked in the same step.
+        #[arg(long)]
+        replaces: Option<String>,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Revoke a key: what it signed is no longer served.
+    Revoke {
+        key: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Let certificates naming SUBJECT, issued on ISSUER's word by an
+    /// authority of the trusted root, sign for an editor.
+    Identity {
+        editor: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Trust the certificate authority and logs of a Sigstore trusted root
+    /// (a deployment's own Sigstore instance), for certificate identities.
+    Trust {
+        /// A Sigstore trusted_root.json.
+        trusted_root: PathBuf,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// List registered keys.
+    List {
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReviewCommand {
+    /// List releases and their state.
+    List {
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Show a release: manifest, signer, state, decision.
+    Show {
+        release: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Declare a submitted release admissible.
+    Admit {
+        release: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Declare a submitted release inadmissible.
+    Reject {
+        release: String,
+        /// Why (repeatable; at least one).
+        #[arg(long = "reason", required = true)]
+        reasons: Vec<String>,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Start reviewing an admissible release.
+    Start {
+        release: String,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Decide a release in review from a verdict file (TOML).
+    Decide {
+        release: String,
+        verdicts: PathBuf,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Print the requirement set releases are reviewed against.
+    Requirements,
+}
+
+#[derive(Subcommand, Debug)]
+enum LogCommand {
+    /// Check every entry and signed checkpoint of the log; print the latest
+    /// checkpoint, to keep and pass to --since later.
+    Verify {
+        /// Also prove that this entry is in the log.
+        #[arg(long)]
+        inclusion: Option<u64>,
+        /// A checkpoint kept earlier: prove the log only grew since.
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// The trusted root naming the log's key. Default: DATA/trusted_root.json.
+        #[arg(long)]
+        trusted_root: Option<PathBuf>,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Print one entry of the log.
+    Show {
+        index: u64,
         #[arg(long, default_value = "officine-data")]
         data: PathBuf,
     },
@@ -274,6 +472,65 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys { command } => commands::keys(command).await,
+        Command::Release {
+            manifest,
+            component,
+        } => {
+            let (release, _) = commands::read_release(&manifest, &component)?;
+            println!("{}", release.canonical_json());
+            Ok(())
+        }
+        Command::Sign {
+            key,
+            manifest,
+            component,
+            out,
+        } => commands::sign(&key, &manifest, &component, out),
+        Command::Submit {
+            manifest,
+            component,
+            bundle,
+            data,
+        } => commands::submit(&manifest, &component, bundle, &data).await,
+        Command::Review { command } => commands::review(command).await,
+        Command::Suspend {
+            release,
+            reason,
+            data,
+        } => {
+            let stored = commands::registry(&data)
+                .await?
+                .suspend(&release, &reason)
+                .await?;
+            println!("{} is {}", stored.name(), stored.state);
+            Ok(())
+        }
+        Command::Reinstate {
+            release,
+            reason,
+            data,
+        } => {
+            let stored = commands::registry(&data)
+                .await?
+                .reinstate(&release, &reason)
+                .await?;
+            println!("{} is {}", stored.name(), stored.state);
+            Ok(())
+        }
+        Command::Withdraw {
+            release,
+            reason,
+            data,
+        } => {
+            let stored = commands::registry(&data)
+                .await?
+                .withdraw(&release, &reason)
+                .await?;
+            println!("{} is {}", stored.name(), stored.state);
+            Ok(())
+        }
+        Command::Log { command } => commands::log(command).await,
         Command::Grants { patient, data } => {
             let patient = parse_patient(&patient)?;
             let db = open_data(&data).await?;

@@ -4,38 +4,12 @@
 //! (later) the HTTP API; the WIT bindings convert to and from them at the
 //! component boundary.
 
-use std::fmt;
-
 pub use officine_policy::{DocumentCategory, GrantId, MeasureKind, PatientId, ServiceId};
 
 use crate::db::GrantGuard;
 
 /// The sha256 of a component's bytes, which is how the platform names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ComponentDigest([u8; 32]);
-
-impl ComponentDigest {
-    /// Hashes component bytes.
-    pub fn of(bytes: &[u8]) -> ComponentDigest {
-        use sha2::Digest as _;
-        ComponentDigest(sha2::Sha256::digest(bytes).into())
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lower-case hex, as stored and displayed.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for ComponentDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.to_hex())
-    }
-}
+pub type ComponentDigest = officine_registry::Sha256Digest;
 
 /// Who wrote a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,12 +164,13 @@ mod tests {
     }
 
     #[test]
-    fn digest_displays_as_prefixed_hex() {
+    fn digest_displays_as_hex() {
         let d = ComponentDigest::of(b"");
         assert_eq!(
             d.to_string(),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        assert_eq!(format!("{d:?}"), format!("sha256:{d}"));
     }
 
     #[test]

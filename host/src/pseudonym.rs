@@ -8,7 +8,6 @@
 //! they cannot join what they know; and without the secret nobody can go
 //! back from a pseudonym to the patient.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use crate::model::{PatientId, ServiceId};
@@ -50,13 +49,10 @@ impl PseudonymKey {
                 }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let secret = random_secret();
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path)?;
-                writeln!(file, "{}", hex::encode(secret))?;
-                file.sync_all()?;
+                crate::files::create_private(
+                    path,
+                    format!("{}\n", hex::encode(secret)).as_bytes(),
+                )?;
                 Ok(PseudonymKey::from_secret(&secret))
             }
             Err(error) => Err(error),

@@ -50,15 +50,26 @@ impl Service {
     /// Reads, checks and compiles (or loads from cache) a service.
     pub fn load(runtime: &Runtime, wasm: &Path, manifest: &Path) -> Result<Service, ServiceError> {
         let manifest = Manifest::load(manifest)?;
-        let sheet = consent::sheet_hash(manifest.canonical_json().as_bytes());
         let bytes = std::fs::read(wasm).map_err(|source| ServiceError::Read {
             path: wasm.to_owned(),
             source,
         })?;
+        Service::from_parts(runtime, manifest, &bytes, wasm)
+    }
+
+    /// Checks and compiles (or loads from cache) a component described by
+    /// `manifest`; `origin` names where the bytes came from, in errors.
+    pub fn from_parts(
+        runtime: &Runtime,
+        manifest: Manifest,
+        bytes: &[u8],
+        origin: &Path,
+    ) -> Result<Service, ServiceError> {
+        let sheet = consent::sheet_hash(manifest.canonical_json().as_bytes());
         let component = runtime
-            .load(&bytes)
+            .load(bytes)
             .map_err(|source| ServiceError::Component {
-                path: wasm.to_owned(),
+                path: origin.to_owned(),
                 source,
             })?;
         // No grant can ever cover an interface the manifest does not
@@ -68,7 +79,7 @@ impl Service {
         let imported = component::platform_imports(runtime.engine(), &component.component);
         if let Some(interface) = imported.iter().find(|i| !granted.contains(*i)) {
             return Err(ServiceError::ImportNotRequested {
-                path: wasm.to_owned(),
+                path: origin.to_owned(),
                 interface,
             });
         }

@@ -16,37 +16,40 @@ use crate::validate;
 impl Manifest {
     /// The canonical JSON text of the manifest.
     pub fn canonical_json(&self) -> String {
-        let value = serde_json::to_value(self).expect("a manifest serializes to JSON");
-        let mut out = String::new();
-        write(&value, &mut out);
-        out
+        to_canonical(&serde_json::to_value(self).expect("a manifest serializes to JSON"))
     }
 
     /// Parses and validates a manifest from its JSON form (canonical or
     /// not), with the same checks and error reports as the TOML form.
     pub fn from_json_str(text: &str) -> Result<Manifest> {
-        let value: Value = serde_json::from_str(text).map_err(|error| {
-            ManifestError::Invalid(vec![FieldError::new(
-                "(json)",
-                format!("not valid JSON: {error}"),
-            )])
-        })?;
+        Manifest::from_json_value(parse_json(text)?)
+    }
+
+    /// Validates a manifest from a parsed JSON value.
+    pub(crate) fn from_json_value(value: Value) -> Result<Manifest> {
         let table = match to_toml(value) {
             Ok(toml::Value::Table(table)) => table,
-            Ok(_) => {
-                return Err(ManifestError::Invalid(vec![FieldError::new(
-                    "(json)",
-                    "expected a JSON object",
-                )]));
-            }
-            Err(problem) => {
-                return Err(ManifestError::Invalid(vec![FieldError::new(
-                    "(json)", problem,
-                )]));
-            }
+            Ok(_) => return Err(json_error("expected a JSON object")),
+            Err(problem) => return Err(json_error(problem)),
         };
         validate::manifest(table).map_err(ManifestError::Invalid)
     }
+}
+
+/// Parses JSON text, reporting a syntax error as a manifest error.
+pub(crate) fn parse_json(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|error| json_error(format!("not valid JSON: {error}")))
+}
+
+pub(crate) fn json_error(problem: impl Into<String>) -> ManifestError {
+    ManifestError::Invalid(vec![FieldError::new("(json)", problem)])
+}
+
+/// The canonical text of any JSON value (see the module's documentation).
+pub(crate) fn to_canonical(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 fn write(value: &Value, out: &mut String) {

@@ -89,8 +89,13 @@
 
 mod canonical;
 mod error;
+pub mod keys;
 mod legal;
+pub mod log;
 mod manifest;
+mod release;
+pub mod review;
+pub mod signature;
 mod validate;
 
 pub use error::{FieldError, ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
@@ -99,3 +104,15 @@ pub use manifest::{ConsentSheet, Event, Manifest, MedicalDevice, Purpose, Reques
 pub use officine_policy::{
     DocumentCategory, IdError, MeasureKind, Scope, ScopeError, ServiceId, WritableMeasureKind,
 };
+pub use release::{DigestError, Release, Sha256Digest};
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::Manifest;
+
+    /// The weight tracker's manifest, as its editor wrote it.
+    pub(crate) fn weight_tracker() -> Manifest {
+        Manifest::from_toml_str(include_str!("../../plugins/weight-tracker/officine.toml"))
+            .expect("the weight tracker's manifest is valid")
+    }
+}

@@ -25,8 +25,10 @@
 //! ```
 
 mod checkpoint;
+mod note;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use note::{NoteError, NoteSignature, NoteSigner, NoteVerifier, SignedCheckpoint};
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 hash: of a leaf, an interior node, or a whole tree.

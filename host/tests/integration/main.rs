@@ -4,7 +4,9 @@ mod support;
 
 mod commands;
 mod consent;
+mod interop;
 mod limits;
+mod listing;
 mod loading;
 mod platform;
 mod weight_tracker;
