@@ -12,13 +12,34 @@ use officine_registry::review::RequirementSet;
 use officine_registry::signature::{self, Bundle, TrustedRoot};
 use officine_registry::{LegalId, Manifest, Release};
 
-use super::{KeysCommand, LogCommand, ReviewCommand, day, open_data};
+use super::{KeysCommand, LogCommand, ReviewCommand, StateChange, day, open_data};
 
 /// The registry of an existing data directory.
 pub async fn registry(data: &Path) -> anyhow::Result<Registry> {
     let db = open_data(data).await?;
     let keys = RegistryKeys::load_or_create(data)?;
     Ok(Registry::new(db, keys))
+}
+
+/// Creates (or opens) a data directory's database and registry keys.
+pub async fn init(data: &Path) -> anyhow::Result<()> {
+    officine_host::files::create_private_dir(data)?;
+    let path = data.join("officine.db");
+    officine_host::db::Db::open_sqlite(&path)
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    let keys = RegistryKeys::load_or_create(data)?;
+    println!("database:     {}", path.display());
+    println!(
+        "registry log: {} (key {})",
+        officine_host::listing::config::DEFAULT_ORIGIN,
+        keys.signer.key().public_key().id()
+    );
+    println!(
+        "trusted root: {} (publish it: verifiers start from it)",
+        RegistryKeys::trusted_root_path(data).display()
+    );
+    Ok(())
 }
 
 /// A manifest and its component, bound into a release.
@@ -252,6 +273,16 @@ pub async fn review(command: ReviewCommand) -> anyhow::Result<()> {
             let set = RequirementSet::builtin();
             print(registry(&data).await?.decide(&release, set, &text).await?)
         }
+        ReviewCommand::Template { release, data } => {
+            let db = open_data(&data).await?;
+            let stored = releases::by_name(&db, &release)
+                .await?
+                .with_context(|| format!("no release {release}"))?;
+            print!(
+                "{}",
+                verdict_template(RequirementSet::builtin(), stored.release.manifest())
+            );
+        }
         ReviewCommand::Requirements => {
             let set = RequirementSet::builtin();
             println!(
@@ -260,21 +291,48 @@ pub async fn review(command: ReviewCommand) -> anyhow::Result<()> {
                 set.title(),
                 set.published()
             );
-            println!("sha256 {}", set.digest());
+            println!("digest {}", set.digest());
             for requirement in set.requirements() {
                 let condition = requirement
                     .condition()
                     .map(|c| format!(", if {c}"))
                     .unwrap_or_default();
+                let proofs: Vec<&str> = requirement.proofs().iter().map(|p| p.as_str()).collect();
                 println!(
                     "\n{} ({}{condition})\n  {}",
                     requirement.id(),
                     requirement.level().as_str(),
                     requirement.text().replace('\n', "\n  ")
                 );
+                if !proofs.is_empty() {
+                    println!("  proofs: {}", proofs.join(", "));
+                }
             }
         }
     }
+    Ok(())
+}
+
+/// What a regulator does to a listed release.
+pub enum Change {
+    Suspend,
+    Reinstate,
+    Withdraw,
+}
+
+pub async fn change(change: Change, args: StateChange) -> anyhow::Result<()> {
+    let StateChange {
+        release,
+        reason,
+        data,
+    } = args;
+    let registry = registry(&data).await?;
+    let stored = match change {
+        Change::Suspend => registry.suspend(&release, &reason).await?,
+        Change::Reinstate => registry.reinstate(&release, &reason).await?,
+        Change::Withdraw => registry.withdraw(&release, &reason).await?,
+    };
+    println!("{} is {}", stored.name(), stored.state);
     Ok(())
 }
 
@@ -340,12 +398,49 @@ pub async fn log(command: LogCommand) -> anyhow::Result<()> {
             let (body, _) = entries
                 .get(index as usize)
                 .with_context(|| format!("the log has {} entries", entries.len()))?;
-            let text = String::from_utf8_lossy(body);
-            match Event::from_entry(body) {
-                Some(event) => println!("{}", serde_json::to_string_pretty(&event)?),
-                None => println!("{text}"),
-            }
+            // Events, and signatures (Rekor hashedrekord bodies), are JSON.
+            let value: serde_json::Value = match Event::from_entry(body) {
+                Some(event) => serde_json::to_value(event)?,
+                None => serde_json::from_slice(body).context("the entry is not JSON")?,
+            };
+            println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(())
         }
     }
+}
+
+/// A verdict file to fill in: one entry per requirement that applies to the
+/// release, each unmet and without a note, so that nothing is decided until
+/// a regulator writes every verdict.
+fn verdict_template(set: &RequirementSet, manifest: &Manifest) -> String {
+    let mut text = format!(
+        "# Verdicts on {}@{}, against {} ({}).\n\
+         # For each requirement: met = true with at least one proof of an accepted\n\
+         # kind (ref = \"sha256:<hex of the file>\" or an https:// URL), or\n\
+         # met = false with a note saying why.\n\
+         requirement-set = \"{}\"\n\
+         # reasons = [\"overall comments, published with the decision\"]\n",
+        manifest.id(),
+        manifest.version(),
+        set.reference(),
+        set.digest(),
+        set.reference()
+    );
+    for requirement in set.applicable(manifest) {
+        let proofs: Vec<&str> = requirement.proofs().iter().map(|p| p.as_str()).collect();
+        let first_line = requirement.text().lines().next().unwrap_or_default();
+        text.push_str(&format!(
+            "\n# {} ({}): {first_line}\n# accepted proofs: {}\n\
+             [[verdict]]\nrequirement = \"{}\"\nmet = false\nnote = \"\"\nproofs = []\n",
+            requirement.id(),
+            requirement.level().as_str(),
+            if proofs.is_empty() {
+                "none needed".to_owned()
+            } else {
+                proofs.join(", ")
+            },
+            requirement.id(),
+        ));
+    }
+    text
 }

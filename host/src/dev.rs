@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -52,7 +52,7 @@ pub struct DevApp {
 impl DevApp {
     /// Prepares the data directory, database, demo data and services.
     pub async fn prepare(options: &DevOptions) -> anyhow::Result<DevApp> {
-        create_private_dir(&options.data_dir)?;
+        crate::files::create_private_dir(&options.data_dir)?;
         let db = Db::open_sqlite(&options.data_dir.join("officine.db"))
             .await
             .context("opening the database")?;
@@ -291,14 +291,6 @@ fn escape(text: &str) -> String {
 }
 
 /// Health data lives here: readable by this user only.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("restricting {}", dir.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,12 @@ enum Command {
         #[arg(long)]
         no_examples: bool,
     },
+    /// Create a data directory: the database and the registry's log key and
+    /// trusted root, with no demo data and no services.
+    Init {
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
     /// Run one request through a component against a throwaway database
     /// seeded with demo data, and print the response.
     Run {
@@ -144,35 +150,28 @@ enum Command {
         command: ReviewCommand,
     },
     /// Suspend a listed release: hosts stop serving it at once.
-    Suspend {
-        /// The release, as SERVICE@VERSION.
-        release: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long, default_value = "officine-data")]
-        data: PathBuf,
-    },
+    Suspend(StateChange),
     /// List a suspended release again.
-    Reinstate {
-        release: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long, default_value = "officine-data")]
-        data: PathBuf,
-    },
+    Reinstate(StateChange),
     /// Withdraw a listed or suspended release, for good.
-    Withdraw {
-        release: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long, default_value = "officine-data")]
-        data: PathBuf,
-    },
+    Withdraw(StateChange),
     /// The registry's transparency log.
     Log {
         #[command(subcommand)]
         command: LogCommand,
     },
+}
+
+/// A regulator's change to a listed release.
+#[derive(clap::Args, Debug)]
+struct StateChange {
+    /// The release, as SERVICE@VERSION.
+    release: String,
+    /// Why: published with the change.
+    #[arg(long)]
+    reason: String,
+    #[arg(long, default_value = "officine-data")]
+    data: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -266,6 +265,13 @@ enum ReviewCommand {
     Decide {
         release: String,
         verdicts: PathBuf,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
+    },
+    /// Print a verdict file to fill in for a release: every requirement
+    /// that applies to it, none met yet.
+    Template {
+        release: String,
         #[arg(long, default_value = "officine-data")]
         data: PathBuf,
     },
@@ -472,6 +478,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Init { data } => commands::init(&data).await,
         Command::Keys { command } => commands::keys(command).await,
         Command::Release {
             manifest,
@@ -494,42 +501,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             data,
         } => commands::submit(&manifest, &component, bundle, &data).await,
         Command::Review { command } => commands::review(command).await,
-        Command::Suspend {
-            release,
-            reason,
-            data,
-        } => {
-            let stored = commands::registry(&data)
-                .await?
-                .suspend(&release, &reason)
-                .await?;
-            println!("{} is {}", stored.name(), stored.state);
-            Ok(())
-        }
-        Command::Reinstate {
-            release,
-            reason,
-            data,
-        } => {
-            let stored = commands::registry(&data)
-                .await?
-                .reinstate(&release, &reason)
-                .await?;
-            println!("{} is {}", stored.name(), stored.state);
-            Ok(())
-        }
-        Command::Withdraw {
-            release,
-            reason,
-            data,
-        } => {
-            let stored = commands::registry(&data)
-                .await?
-                .withdraw(&release, &reason)
-                .await?;
-            println!("{} is {}", stored.name(), stored.state);
-            Ok(())
-        }
+        Command::Suspend(change) => commands::change(commands::Change::Suspend, change).await,
+        Command::Reinstate(change) => commands::change(commands::Change::Reinstate, change).await,
+        Command::Withdraw(change) => commands::change(commands::Change::Withdraw, change).await,
         Command::Log { command } => commands::log(command).await,
         Command::Grants { patient, data } => {
             let patient = parse_patient(&patient)?;

@@ -25,7 +25,7 @@ pub enum ManifestError {
     Syntax(SyntaxError),
     /// The TOML is well formed but fields are missing, unknown or invalid.
     /// Every problem found is listed, in the order of the manifest reference.
-    #[error("invalid manifest:{}", FieldList(.0))]
+    #[error("invalid manifest:{}", Lines(.0))]
     Invalid(Vec<FieldError>),
 }
 
@@ -39,13 +39,14 @@ impl ManifestError {
     }
 }
 
-/// Displays field errors one per line, each on a new line after the heading.
-struct FieldList<'a>(&'a [FieldError]);
+/// Displays problems (field errors and the like) one per line, each on a new
+/// line after the heading.
+pub(crate) struct Lines<'a, T>(pub(crate) &'a [T]);
 
-impl fmt::Display for FieldList<'_> {
+impl<T: fmt::Display> fmt::Display for Lines<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for error in self.0 {
-            write!(f, "\n  {error}")?;
+        for problem in self.0 {
+            write!(f, "\n  {problem}")?;
         }
         Ok(())
     }

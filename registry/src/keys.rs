@@ -14,8 +14,9 @@ use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _,
     ParsedPublicKey,
 };
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use crate::Sha256Digest;
 
 const PRIVATE_KEY_TAG: &str = "PRIVATE KEY";
 const PUBLIC_KEY_TAG: &str = "PUBLIC KEY";
@@ -144,7 +145,7 @@ impl PublicKey {
 
     /// The key's id: the SHA-256 of its DER form, as Sigstore names keys.
     pub fn id(&self) -> KeyId {
-        KeyId(Sha256::digest(&self.der).into())
+        KeyId(Sha256Digest::of(&self.der))
     }
 
     /// Checks an ASN.1 DER ECDSA signature over `message`.
@@ -171,22 +172,23 @@ impl fmt::Debug for PublicKey {
 
 /// The SHA-256 of a public key's DER form, written in lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId([u8; 32]);
+pub struct KeyId(Sha256Digest);
 
 impl KeyId {
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// The first four bytes: how a signed note names the key.
     pub fn hint(&self) -> [u8; 4] {
-        [self.0[0], self.0[1], self.0[2], self.0[3]]
+        let bytes = self.as_bytes();
+        [bytes[0], bytes[1], bytes[2], bytes[3]]
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -205,12 +207,9 @@ impl FromStr for KeyId {
     type Err = KeyIdError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let lowercase = text.bytes().all(|b| !b.is_ascii_uppercase());
-        let mut bytes = [0; 32];
-        match hex::decode_to_slice(text, &mut bytes) {
-            Ok(()) if lowercase => Ok(KeyId(bytes)),
-            _ => Err(KeyIdError(text.to_owned())),
-        }
+        text.parse()
+            .map(KeyId)
+            .map_err(|_| KeyIdError(text.to_owned()))
     }
 }
 

@@ -89,10 +89,12 @@
 
 mod canonical;
 mod error;
+mod fields;
 pub mod keys;
 mod legal;
 pub mod log;
 mod manifest;
+mod names;
 mod release;
 pub mod review;
 pub mod signature;

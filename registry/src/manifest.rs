@@ -1,16 +1,16 @@
 //! The service manifest, `officine.toml`: typed, and only ever built valid.
 
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
 use semver::Version;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::Scope;
 use crate::ServiceId;
-use crate::error::{ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
+use crate::error::{ManifestError, Result};
+use crate::fields::parse_table;
 use crate::legal::LegalId;
+use crate::names::names;
 use crate::validate;
 
 /// A validated service manifest.
@@ -47,14 +47,7 @@ impl Manifest {
     /// column), otherwise [`ManifestError::Invalid`] listing every missing,
     /// unknown or invalid field.
     pub fn from_toml_str(text: &str) -> Result<Manifest> {
-        let table: toml::Table = toml::from_str(text).map_err(|error| {
-            ManifestError::Syntax(SyntaxError {
-                message: error.message().to_owned(),
-                position: error
-                    .span()
-                    .map(|span| TextPosition::of_offset(text, span.start)),
-            })
-        })?;
+        let table = parse_table(text).map_err(ManifestError::Syntax)?;
         validate::manifest(table).map_err(ManifestError::Invalid)
     }
 
@@ -193,71 +186,6 @@ impl RequestedScope {
     }
 }
 
-/// A closed set of names, written in manifests in kebab-case.
-pub(crate) trait Choice: Copy + 'static {
-    /// Every value, in the order of the manifest reference.
-    const ALL: &'static [Self];
-    /// The name in manifests.
-    fn as_str(self) -> &'static str;
-}
-
-/// Parses one of `T::ALL` by name.
-pub(crate) fn parse_choice<T: Choice>(text: &str) -> std::result::Result<T, UnknownValue> {
-    T::ALL
-        .iter()
-        .copied()
-        .find(|value| value.as_str() == text)
-        .ok_or_else(|| UnknownValue {
-            found: text.to_owned(),
-            expected: T::ALL.iter().map(|value| value.as_str()).collect(),
-        })
-}
-
-/// Implements `as_str`, `ALL`, `Display`, `FromStr` and `Serialize` from a
-/// name per variant.
-macro_rules! choice {
-    ($type:ident { $($variant:ident => $name:literal,)+ }) => {
-        impl $type {
-            /// Every value, in the order of the manifest reference.
-            pub const ALL: &'static [$type] = &[$($type::$variant),+];
-
-            /// The name used in manifests.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $name,)+
-                }
-            }
-        }
-
-        impl Choice for $type {
-            const ALL: &'static [Self] = $type::ALL;
-            fn as_str(self) -> &'static str {
-                $type::as_str(self)
-            }
-        }
-
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $type {
-            type Err = UnknownValue;
-
-            fn from_str(text: &str) -> std::result::Result<Self, UnknownValue> {
-                parse_choice(text)
-            }
-        }
-
-        impl Serialize for $type {
-            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-    };
-}
-
 /// The purpose of the processing; the doctrine admits only these four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
@@ -271,7 +199,7 @@ pub enum Purpose {
     SocialFollowUp,
 }
 
-choice!(Purpose {
+names!(Purpose {
     Prevention => "prevention",
     Diagnosis => "diagnosis",
     Care => "care",
@@ -293,7 +221,7 @@ pub enum MedicalDevice {
     ClassIII,
 }
 
-choice!(MedicalDevice {
+names!(MedicalDevice {
     None => "none",
     ClassI => "class-i",
     ClassIIa => "class-iia",
@@ -317,7 +245,7 @@ pub enum Event {
     Daily,
 }
 
-choice!(Event {
+names!(Event {
     MeasureAdded => "measure-added",
     Daily => "daily",
 });

@@ -165,10 +165,6 @@ impl Registry {
         let release = Release::new(manifest, component);
         let json = release.canonical_json();
         let manifest = release.manifest();
-        // The component must load and import nothing it does not request.
-        let origin = Path::new(manifest.id().as_str());
-        Service::from_parts(runtime, manifest.clone(), component, origin)?;
-
         let editor = manifest.editor_id().to_string();
         let (identity, signer, key) = match bundle.signer()? {
             Signer::Key { hint } => {
@@ -203,6 +199,10 @@ impl Registry {
             }
         };
         let body = signature::log_body(&json, &bundle, key.as_ref())?;
+        // Only signed bytes reach the compiler. The component must load and
+        // import nothing its manifest does not request.
+        let origin = Path::new(manifest.id().as_str());
+        Service::from_parts(runtime, manifest.clone(), component, origin)?;
         self.check_newer(&release).await?;
 
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;

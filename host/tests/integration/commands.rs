@@ -95,18 +95,23 @@ async fn dev_keeps_its_data_and_compiled_components_across_restarts() {
     assert!(app.services().all(|(_, s)| s.component.from_cache()));
 }
 
+/// The weight tracker built from source: its component and manifest paths.
+fn built_tracker() -> examples::Example {
+    let workspace = examples::workspace().unwrap();
+    examples::build(&workspace)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.package == "weight-tracker")
+        .unwrap()
+}
+
 fn officine() -> Command {
     Command::new(env!("CARGO_BIN_EXE_officine"))
 }
 
 #[test]
 fn run_prints_the_response_of_one_invocation() {
-    let workspace = examples::workspace().unwrap();
-    let built = examples::build(&workspace).unwrap();
-    let tracker = built
-        .iter()
-        .find(|e| e.package == "weight-tracker")
-        .unwrap();
+    let tracker = built_tracker();
     let output = officine()
         .arg("run")
         .arg(&tracker.wasm)
@@ -259,4 +264,174 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
     assert!(!ok);
     assert!(err.contains("no database at"), "{err}");
     assert!(!nowhere.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_lists_its_examples_and_a_suspension_from_another_process_stops_one_at_once() {
+    const TRACKER: &str = "fr.officine.weight-tracker@0.1.0";
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("officine-data");
+    let app = dev_app(&dir).await;
+
+    let (ok, out, err) = officine_in(&dir, &["review", "list"]);
+    assert!(ok, "{err}");
+    assert!(out.contains(TRACKER) && out.contains("listed"), "{out}");
+    let (ok, out, err) = officine_in(&dir, &["review", "show", TRACKER]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Development listing by `officine dev`"),
+        "{out}"
+    );
+
+    let (ok, _, err) = officine_in(&dir, &["suspend", TRACKER, "--reason", "incident"]);
+    assert!(ok, "{err}");
+    let (status, _, body) = send(&app, "weight-tracker.svc.localhost", "/api/summary").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("is suspended, not listed"), "{body}");
+    // The other example is untouched.
+    let (status, _, _) = send(&app, "hello-measures.svc.localhost", "/").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (ok, _, err) = officine_in(&dir, &["reinstate", TRACKER, "--reason", "fixed"]);
+    assert!(ok, "{err}");
+    let (status, _, body) = send(&app, "weight-tracker.svc.localhost", "/api/summary").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (ok, out, err) = officine_in(&dir, &["log", "verify"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("the log verifies"), "{out}");
+}
+
+#[test]
+fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
+    let tracker = built_tracker();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("registry");
+    let wasm = tmp.path().join("tracker.wasm");
+    std::fs::copy(&tracker.wasm, &wasm).unwrap();
+    let key = tmp.path().join("editor.key");
+    let manifest = tracker.manifest.to_str().unwrap();
+    let (wasm_arg, key_arg) = (wasm.to_str().unwrap(), key.to_str().unwrap());
+    let name = "fr.officine.weight-tracker@0.1.0";
+
+    let (ok, out, err) = officine_in(&dir, &["init"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("trusted root"), "{out}");
+    let output = officine()
+        .args(["keys", "new", "--out", key_arg])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let pub_key = format!("{key_arg}.pub");
+    // A second `keys new` never overwrites a private key.
+    let output = officine()
+        .args(["keys", "new", "--out", key_arg])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+
+    let signed = officine()
+        .args([
+            "sign",
+            "--key",
+            key_arg,
+            "--manifest",
+            manifest,
+            "--component",
+            wasm_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(signed.status.success());
+    assert!(tmp.path().join("tracker.wasm.sigstore.json").is_file());
+    let submit = || {
+        officine_in(
+            &dir,
+            &["submit", "--manifest", manifest, "--component", wasm_arg],
+        )
+    };
+    // Not registered yet: refused.
+    let (ok, _, err) = submit();
+    assert!(!ok);
+    assert!(err.contains("is not registered"), "{err}");
+    let (ok, out, err) = officine_in(&dir, &["keys", "add", "siret:00000000000018", &pub_key]);
+    assert!(ok, "{err}");
+    assert!(out.contains("registered to siret:00000000000018"), "{out}");
+    let (ok, out, err) = submit();
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("{name} submitted")), "{out}");
+    let (ok, _, err) = submit();
+    assert!(!ok);
+    assert!(err.contains("already submitted"), "{err}");
+    // A consent sheet missing a field: named, and nothing recorded.
+    let before = officine_in(&dir, &["log", "verify"]).1;
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let incomplete: String = text
+        .lines()
+        .filter(|line| !line.starts_with("recourse = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let incomplete_path = tmp.path().join("incomplete.toml");
+    std::fs::write(&incomplete_path, incomplete.replace("0.1.0", "0.2.0")).unwrap();
+    let (ok, _, err) = officine_in(
+        &dir,
+        &[
+            "submit",
+            "--manifest",
+            incomplete_path.to_str().unwrap(),
+            "--component",
+            wasm_arg,
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("consent.recourse: missing"), "{err}");
+    assert_eq!(officine_in(&dir, &["log", "verify"]).1, before);
+
+    for step in ["admit", "start"] {
+        let (ok, _, err) = officine_in(&dir, &["review", step, name]);
+        assert!(ok, "{err}");
+    }
+    // The template decides nothing until every verdict is written.
+    let (ok, template, err) = officine_in(&dir, &["review", "template", name]);
+    assert!(ok, "{err}");
+    let verdicts = tmp.path().join("verdicts.toml");
+    std::fs::write(&verdicts, &template).unwrap();
+    let verdicts_arg = verdicts.to_str().unwrap();
+    let (ok, _, err) = officine_in(&dir, &["review", "decide", name, verdicts_arg]);
+    assert!(!ok);
+    assert!(err.contains("note: must not be empty"), "{err}");
+    let (ok, out, _) = officine_in(&dir, &["review", "list"]);
+    assert!(ok && out.contains("in-review"), "{out}");
+
+    // Every applicable requirement met, each with a proof it accepts.
+    let mut filled = String::new();
+    let mut kind = None;
+    for line in template.lines() {
+        if let Some(kinds) = line.strip_prefix("# accepted proofs: ") {
+            kind =
+                (!kinds.starts_with("none")).then(|| kinds.split(", ").next().unwrap().to_owned());
+        }
+        let line = match line {
+            "met = false" => "met = true".to_owned(),
+            "note = \"\"" => "note = \"Checked.\"".to_owned(),
+            "proofs = []" => match &kind {
+                Some(kind) => format!(
+                    "proofs = [{{ kind = \"{kind}\", ref = \"https://proofs.example/{kind}\" }}]"
+                ),
+                None => line.to_owned(),
+            },
+            _ => line.to_owned(),
+        };
+        filled.push_str(&line);
+        filled.push('\n');
+    }
+    std::fs::write(&verdicts, filled).unwrap();
+    let (ok, out, err) = officine_in(&dir, &["review", "decide", name, verdicts_arg]);
+    assert!(ok, "{err}");
+    assert!(out.contains("is listed"), "{out}");
+    let (ok, out, err) = officine_in(&dir, &["log", "verify", "--inclusion", "1"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("entry 1 is included"), "{out}");
+    let (ok, out, err) = officine_in(&dir, &["log", "show", "1"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("hashedrekord"), "{out}");
 }

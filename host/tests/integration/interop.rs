@@ -22,7 +22,7 @@ use officine_registry::keys::KeyPair;
 use officine_registry::signature::Bundle;
 use officine_registry::{LegalId, Manifest, Release};
 
-use crate::support::runtime;
+use crate::support::{runtime, weight_tracker_bytes};
 
 const MANIFEST: &str = include_str!("../../../plugins/weight-tracker/officine.toml");
 const SUBJECT: &str = "https://editors.officine.test/alice";
@@ -148,13 +148,7 @@ impl Drop for Mock {
 }
 
 fn component() -> Vec<u8> {
-    let workspace = officine_host::examples::workspace().unwrap();
-    let built = officine_host::examples::build(&workspace).unwrap();
-    let example = built
-        .iter()
-        .find(|e| e.package == "weight-tracker")
-        .unwrap();
-    std::fs::read(&example.wasm).unwrap()
+    weight_tracker_bytes().to_vec()
 }
 
 fn manifest(version: &str) -> Manifest {

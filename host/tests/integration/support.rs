@@ -98,6 +98,21 @@ impl Scratch {
     }
 }
 
+/// The weight tracker's component, built from `plugins/weight-tracker` by
+/// cargo once per test binary.
+pub fn weight_tracker_bytes() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let workspace = officine_host::examples::workspace().expect("the repository");
+        let built = officine_host::examples::build(&workspace).expect("example services build");
+        let example = built
+            .iter()
+            .find(|e| e.package == "weight-tracker")
+            .expect("the weight tracker is an example");
+        std::fs::read(&example.wasm).expect("the built component")
+    })
+}
+
 /// One runtime for the whole test binary, as in production: one engine per
 /// process. No disk cache.
 pub fn runtime() -> &'static Runtime {

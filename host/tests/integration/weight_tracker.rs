@@ -2,27 +2,20 @@
 
 use std::sync::OnceLock;
 
-use officine_host::examples;
 use officine_host::runtime::LoadedComponent;
 use serde_json::Value;
 
-use crate::support::{Scratch, body_text, form_post, get, request, runtime};
+use crate::support::{Scratch, body_text, form_post, get, request, runtime, weight_tracker_bytes};
 
 const SERVICE: &str = "fr.officine.weight-tracker";
 
-/// Builds `plugins/weight-tracker` with cargo (once per test binary) and
-/// loads it.
+/// The weight tracker, built from source and loaded once per test binary.
 fn weight_tracker() -> &'static LoadedComponent {
     static COMPONENT: OnceLock<LoadedComponent> = OnceLock::new();
     COMPONENT.get_or_init(|| {
-        let workspace = examples::workspace().expect("the repository");
-        let built = examples::build(&workspace).expect("example services build");
-        let example = built
-            .iter()
-            .find(|e| e.package == "weight-tracker")
-            .unwrap();
-        let bytes = std::fs::read(&example.wasm).unwrap();
-        runtime().load(&bytes).expect("weight-tracker is accepted")
+        runtime()
+            .load(weight_tracker_bytes())
+            .expect("weight-tracker is accepted")
     })
 }
 

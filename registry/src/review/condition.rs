@@ -8,9 +8,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use officine_policy::{Op, Resource};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::names;
+use crate::names::{names, text_serde};
 use crate::{Manifest, Purpose, Scope, UnknownValue};
 
 /// When a conditional requirement applies, written in the `if` field.
@@ -87,18 +86,7 @@ impl FromStr for Condition {
     }
 }
 
-impl Serialize for Condition {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Condition {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+text_serde!(Condition);
 
 /// Why a text is not a [`Condition`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,6 @@
 //! verdicts to "listed" or "refused, because …".
 
 use std::collections::HashSet;
-use std::fmt;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Condition, Level, Proof, RequirementId, RequirementSet, SetDigest, SetReference, VerdictFile,
 };
+use crate::error::Lines;
 use crate::{Manifest, ServiceId};
 
 /// Decides on a submission: `set` is the requirement set under review,
@@ -137,7 +137,7 @@ pub enum EvaluationError {
     /// is listed, in the set's order.
     #[error(
         "the verdicts do not match the requirements that apply:{}",
-        ProblemList(.0)
+        Lines(.0)
     )]
     Coverage(Vec<CoverageProblem>),
 }
@@ -149,18 +149,6 @@ impl EvaluationError {
             EvaluationError::Coverage(problems) => problems,
             EvaluationError::OtherSet { .. } | EvaluationError::OtherText { .. } => &[],
         }
-    }
-}
-
-/// Displays problems one per line, after the heading.
-struct ProblemList<'a>(&'a [CoverageProblem]);
-
-impl fmt::Display for ProblemList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for problem in self.0 {
-            write!(f, "\n  {problem}")?;
-        }
-        Ok(())
     }
 }
 

@@ -74,13 +74,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
-
-use crate::error::FieldError;
+use crate::fields::Style;
 
 mod condition;
 mod decision;
-mod fields;
 mod requirements;
 mod verdict;
 pub mod workflow;
@@ -96,67 +93,10 @@ pub use requirements::{
 pub use verdict::{Proof, ProofRef, ProofRefError, Verdict, VerdictFile, VerdictFileError};
 pub use workflow::{Action, ActionKind, State, WorkflowError, next};
 
-/// Implements `ALL`, `as_str`, `Display`, `FromStr` and serde (as the name)
-/// for a fieldless enum, from a name per variant.
-macro_rules! names {
-    ($type:ident { $($variant:ident => $name:literal,)+ }) => {
-        impl $type {
-            /// Every value, in reference order.
-            pub const ALL: &'static [$type] = &[$($type::$variant),+];
-
-            /// The name used in files and records.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $name,)+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $type {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $type {
-            type Err = $crate::UnknownValue;
-
-            fn from_str(text: &str) -> Result<Self, $crate::UnknownValue> {
-                $type::ALL
-                    .iter()
-                    .copied()
-                    .find(|value| value.as_str() == text)
-                    .ok_or_else(|| $crate::UnknownValue {
-                        found: text.to_owned(),
-                        expected: $type::ALL.iter().map(|value| value.as_str()).collect(),
-                    })
-            }
-        }
-
-        impl serde::Serialize for $type {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $type {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-pub(crate) use names;
-
-/// Displays field errors one per line, each on a new line after the heading.
-struct FieldList<'a>(&'a [FieldError]);
-
-impl fmt::Display for FieldList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for error in self.0 {
-            write!(f, "\n  {error}")?;
-        }
-        Ok(())
-    }
-}
+/// The review's files nest only arrays of tables, such as `[[requirement]]`;
+/// an unknown key is named as written, with the keys expected.
+const STYLE: Style = Style {
+    header: "[[table]]",
+    suggest: false,
+    quote: false,
+};

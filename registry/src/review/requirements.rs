@@ -6,16 +6,16 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use time::Date;
 use time::macros::format_description;
 use toml::{Table, Value};
 
-use super::fields::{Fields, a, parse_table};
-use super::{Condition, FieldList, names};
-use crate::Manifest;
-use crate::error::{FieldError, SyntaxError};
+use super::{Condition, STYLE};
+use crate::error::{FieldError, Lines, SyntaxError};
+use crate::fields::{Fields, a, parse_table};
+use crate::names::{names, text_serde};
+use crate::{Manifest, Sha256Digest};
 
 /// The keys of the top-level table, in reference order.
 const SET_FIELDS: &[&str] = &["id", "version", "published", "title", "requirement"];
@@ -134,7 +134,7 @@ pub enum RequirementSetError {
     Syntax(SyntaxError),
     /// The TOML is well formed but fields are missing, unknown or invalid.
     /// Every problem found is listed.
-    #[error("invalid requirement set:{}", FieldList(.0))]
+    #[error("invalid requirement set:{}", Lines(.0))]
     Invalid(Vec<FieldError>),
 }
 
@@ -314,18 +314,7 @@ impl FromStr for RequirementId {
     }
 }
 
-impl Serialize for RequirementId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for RequirementId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        RequirementId::new(text).map_err(serde::de::Error::custom)
-    }
-}
+text_serde!(RequirementId);
 
 /// Why a text is not a [`RequirementId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -464,18 +453,7 @@ impl FromStr for SetReference {
     }
 }
 
-impl Serialize for SetReference {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for SetReference {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+text_serde!(SetReference);
 
 /// Why a text is not a [`SetReference`], a set id or a [`SetVersion`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -528,14 +506,10 @@ impl FromStr for SetDigest {
 /// Reads `sha256:<hex>`. Only lowercase hex is accepted, so that each
 /// digest has one spelling and compares as text too.
 pub(super) fn sha256(text: &str) -> Result<[u8; 32], DigestError> {
-    let error = || DigestError(text.to_owned());
-    let hex = text.strip_prefix("sha256:").ok_or_else(error)?;
-    if hex.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(error());
-    }
-    let mut bytes = [0; 32];
-    hex::decode_to_slice(hex, &mut bytes).map_err(|_| error())?;
-    Ok(bytes)
+    text.strip_prefix("sha256:")
+        .and_then(|hex| hex.parse::<Sha256Digest>().ok())
+        .map(|digest| *digest.as_bytes())
+        .ok_or_else(|| DigestError(text.to_owned()))
 }
 
 /// Why a text is not a `sha256:<hex>` digest.
@@ -543,22 +517,11 @@ pub(super) fn sha256(text: &str) -> Result<[u8; 32], DigestError> {
 #[error("{0:?} is not a digest (sha256: and 64 lowercase hex digits)")]
 pub struct DigestError(pub String);
 
-impl Serialize for SetDigest {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for SetDigest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+text_serde!(SetDigest);
 
 /// Checks a whole requirement set.
 fn requirement_set(mut table: Table, digest: SetDigest) -> Result<RequirementSet, Vec<FieldError>> {
-    let mut c = Fields::default();
+    let mut c = Fields::new(STYLE);
     let id = c.parsed("id", table.remove("id"), |id| {
         check_set_id(id).map(|()| id.to_owned())
     });
@@ -704,20 +667,7 @@ fn proof_kinds(
         );
         return None;
     }
-    let mut kinds = Vec::with_capacity(items.len());
-    let mut valid = true;
-    for (index, item) in items.into_iter().enumerate() {
-        let item_field = format!("{field}[{index}]");
-        match c.parsed(&item_field, Some(item), str::parse::<ProofKind>) {
-            Some(kind) if kinds.contains(&kind) => {
-                c.report(&item_field, format!("{kind} is listed twice"));
-                valid = false;
-            }
-            Some(kind) => kinds.push(kind),
-            None => valid = false,
-        }
-    }
-    valid.then_some(kinds)
+    c.distinct(field, items)
 }
 
 #[cfg(test)]

@@ -5,16 +5,17 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
-use super::fields::{Fields, parse_table};
 use super::requirements::sha256;
 use super::{
-    DigestError, FieldList, ProofKind, Requirement, RequirementId, RequirementSet, SetDigest,
+    DigestError, ProofKind, Requirement, RequirementId, RequirementSet, STYLE, SetDigest,
     SetReference,
 };
-use crate::error::{FieldError, SyntaxError};
+use crate::error::{FieldError, Lines, SyntaxError};
+use crate::fields::{Fields, parse_table};
+use crate::names::text_serde;
 
 /// The keys of the top-level table.
 const FILE_FIELDS: &[&str] = &["requirement-set", "reasons", "verdict"];
@@ -93,7 +94,7 @@ pub enum VerdictFileError {
     Syntax(SyntaxError),
     /// The TOML is well formed but does not fit the requirement set, or
     /// fields are missing, unknown or invalid. Every problem found is listed.
-    #[error("invalid verdict file:{}", FieldList(.0))]
+    #[error("invalid verdict file:{}", Lines(.0))]
     Invalid(Vec<FieldError>),
 }
 
@@ -213,18 +214,7 @@ impl FromStr for ProofRef {
     }
 }
 
-impl Serialize for ProofRef {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ProofRef {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+text_serde!(ProofRef);
 
 /// Why a text is not a [`ProofRef`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -245,7 +235,7 @@ pub enum ProofRefError {
 
 /// Checks a whole verdict file against `set`.
 fn verdict_file(mut table: Table, set: &RequirementSet) -> Result<VerdictFile, Vec<FieldError>> {
-    let mut c = Fields::default();
+    let mut c = Fields::new(STYLE);
     let reference = c.parsed(
         "requirement-set",
         table.remove("requirement-set"),

@@ -15,7 +15,8 @@
 //! that ends or interrupts a listing carries a reason, because each step is
 //! published.
 
-use super::{Decision, Outcome, names};
+use super::{Decision, Outcome};
+use crate::names::names;
 
 /// Where a submitted component version stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
