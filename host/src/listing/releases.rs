@@ -203,10 +203,17 @@ impl Registry {
         // import nothing its manifest does not request.
         let origin = Path::new(manifest.id().as_str());
         Service::from_parts(runtime, manifest.clone(), component, origin)?;
-        self.check_newer(&release).await?;
+        // Checked now for a clear early answer, and again in the
+        // transaction, where no concurrent submission can slip in between.
+        check_newer(
+            &mut *self.db.pool().acquire().await.map_err(DbError::from)?,
+            &release,
+        )
+        .await?;
 
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
         let sealed = super::log::append(&mut tx, &self.keys.signer, &body).await?;
+        check_newer(&mut tx, &release).await?;
         let completed = signature::with_log_entry(
             &bundle,
             &LogEntry {
@@ -288,38 +295,6 @@ impl Registry {
             editor: editor.to_owned(),
             problem: last,
         })
-    }
-
-    /// Refuses a version not newer than every release of the service: an
-    /// older release replayed must not come back.
-    async fn check_newer(&self, release: &Release) -> Result<(), ListingError> {
-        let manifest = release.manifest();
-        let rows = sqlx::query("SELECT version FROM releases WHERE service = $1")
-            .bind(manifest.id().as_str())
-            .fetch_all(self.db.pool())
-            .await
-            .map_err(DbError::from)?;
-        let mut latest: Option<Version> = None;
-        for row in rows {
-            let text: String = row.try_get(0).map_err(DbError::from)?;
-            let version = Version::parse(&text).map_err(|_| DbError::Corrupt {
-                column: "releases.version",
-                value: text,
-            })?;
-            latest = latest.max(Some(version));
-        }
-        match latest {
-            Some(latest) if &latest == manifest.version() => Err(ListingError::Duplicate {
-                service: manifest.id().to_string(),
-                version: latest.to_string(),
-            }),
-            Some(latest) if &latest > manifest.version() => Err(ListingError::OlderVersion {
-                service: manifest.id().to_string(),
-                version: manifest.version().to_string(),
-                latest: latest.to_string(),
-            }),
-            _ => Ok(()),
-        }
     }
 
     /// Admits a submitted release: its file is complete.
@@ -473,5 +448,40 @@ impl Registry {
         bump_generation(&mut tx).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(by_name(&self.db, name).await?.expect("the release exists"))
+    }
+}
+
+/// Refuses a version not newer than every release of the service: an
+/// older release replayed must not come back.
+async fn check_newer(
+    conn: &mut sqlx::AnyConnection,
+    release: &Release,
+) -> Result<(), ListingError> {
+    let manifest = release.manifest();
+    let rows = sqlx::query("SELECT version FROM releases WHERE service = $1")
+        .bind(manifest.id().as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(DbError::from)?;
+    let mut latest: Option<Version> = None;
+    for row in rows {
+        let text: String = row.try_get(0).map_err(DbError::from)?;
+        let version = Version::parse(&text).map_err(|_| DbError::Corrupt {
+            column: "releases.version",
+            value: text,
+        })?;
+        latest = latest.max(Some(version));
+    }
+    match latest {
+        Some(latest) if &latest == manifest.version() => Err(ListingError::Duplicate {
+            service: manifest.id().to_string(),
+            version: latest.to_string(),
+        }),
+        Some(latest) if &latest > manifest.version() => Err(ListingError::OlderVersion {
+            service: manifest.id().to_string(),
+            version: manifest.version().to_string(),
+            latest: latest.to_string(),
+        }),
+        _ => Ok(()),
     }
 }

@@ -565,3 +565,22 @@ async fn log_verify_finds_a_modified_row_and_a_truncation() {
     assert!(!out.status.success());
     assert!(stderr.contains("truncated"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_importing_outside_the_platform_is_refused() {
+    let fixture = Fixture::new().await;
+    let sockets = crate::support::component_from_wat_with_wit(
+        &crate::loading::service_importing("evil:net/sockets@0.1.0", "connect"),
+        "package evil:net@0.1.0;
+         interface sockets { connect: func(); }
+         world service { import sockets; export officine:platform/handler@0.1.0; }",
+        "service",
+    );
+    let manifest = manifest("0.1.0");
+    let bundle = fixture.signed(&manifest, &sockets, &fixture.key);
+    let error = fixture.refused(manifest, &sockets, bundle).await;
+    assert!(
+        error.contains("imports `evil:net/sockets@0.1.0`") && error.contains("does not offer"),
+        "{error}"
+    );
+}

@@ -67,7 +67,7 @@ async fn a_component_for_another_world_is_refused() {
 
 /// A service that also imports something outside the world: the import is
 /// called from `handle` so that the encoder keeps it.
-fn service_importing(module: &str, field: &str) -> String {
+pub(crate) fn service_importing(module: &str, field: &str) -> String {
     MINIMAL_SERVICE.replace(
         "(memory (export \"memory\") 1)",
         &format!("(import \"{module}\" \"{field}\" (func $outside))\n  (memory (export \"memory\") 1)"),
