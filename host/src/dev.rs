@@ -41,6 +41,8 @@ pub struct DevOptions {
 /// Shared state of the development server.
 pub struct DevApp {
     runtime: Runtime,
+    /// The HTTP API, on the platform's host only.
+    api: Router,
     listing: ListingCheck,
     db: Db,
     patient: PatientId,
@@ -108,6 +110,7 @@ impl DevApp {
         }
         Ok(DevApp {
             runtime,
+            api: crate::api::router(crate::api::ApiState { db: db.clone() }),
             listing: ListingCheck::new(db.clone(), keys.root),
             db,
             patient: seeded.patient,
@@ -198,7 +201,15 @@ async fn dispatch(State(app): State<Arc<DevApp>>, request: Request) -> Response 
             None => (StatusCode::NOT_FOUND, "no such service").into_response(),
         },
         None if request.uri().path() == "/" => index(&app, &host),
-        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        // Never on a service's host: its pages must not reach the API with
+        // the platform's credentials.
+        None => {
+            use tower::ServiceExt as _;
+            match app.api.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(infallible) => match infallible {},
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! its consent covers, and each platform call reads or writes storage for
 //! that patient only.
 
+pub mod api;
 pub mod consent;
 pub mod db;
 pub mod dev;

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod commands;
 mod consent;
 mod interop;

@@ -1,0 +1,124 @@
+//! The HTTP API: the store's catalogue first; identities, FHIR resources
+//! and the registry's endpoints build on the same state and error types.
+//!
+//! Every route is declared with `utoipa::path` and collected by
+//! `utoipa_axum`, so `/openapi.json` is generated from the handlers
+//! themselves and cannot drift from them.
+
+pub mod catalogue;
+pub mod limits;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::db::{Db, DbError};
+
+/// The largest request body the API reads.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// How long a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    pub db: Db,
+}
+
+/// An error answer: RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// The HTTP status.
+    pub status: u16,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// What exactly went wrong, for this request.
+    pub detail: String,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// Any other status, with its detail.
+    #[error("{1}")]
+    Status(StatusCode, String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = match &self {
+            ApiError::NotFound(detail) => (StatusCode::NOT_FOUND, detail.clone()),
+            ApiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, detail.clone()),
+            ApiError::Status(status, detail) => (*status, detail.clone()),
+            ApiError::Db(error) => {
+                // The detail stays in the host's logs: it may name tables or values.
+                tracing::error!(%error, "storage failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage is unavailable".to_owned(),
+                )
+            }
+        };
+        let problem = Problem {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("error").to_owned(),
+            detail,
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Officine",
+    description = "The runtime of a health app store: the catalogue of listed services, \
+                   patients' data as FHIR R4 resources, consent, and the registry."
+))]
+struct ApiDoc;
+
+/// The API's routes and its OpenAPI document.
+pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(catalogue::list))
+        .routes(routes!(catalogue::show))
+        .split_for_parts()
+}
+
+/// The API, ready to serve: its routes, `/openapi.json`, and the request
+/// limits (body size, time).
+pub fn router(state: ApiState) -> Router {
+    let (routes, openapi) = routes();
+    let document = openapi.to_json().expect("the OpenAPI document serializes");
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document,
+                )
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(|request, next| {
+            limits::deadline(REQUEST_TIMEOUT, request, next)
+        }))
+        .with_state(state)
+}
