@@ -7,10 +7,13 @@
 //! that patient only.
 
 pub mod api;
+pub mod auth;
+pub mod config;
 pub mod consent;
 pub mod db;
 pub mod dev;
 pub mod examples;
+pub mod fhir;
 pub mod files;
 pub mod harness;
 pub mod listing;
@@ -20,3 +23,4 @@ pub mod pseudonym;
 pub mod relay;
 pub mod runtime;
 pub mod service;
+pub mod sessions;

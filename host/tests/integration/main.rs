@@ -3,8 +3,10 @@
 mod support;
 
 mod api;
+mod auth;
 mod commands;
 mod consent;
+mod fhir;
 mod interop;
 mod limits;
 mod listing;

@@ -1,0 +1,238 @@
+//! `officine serve --config officine.toml`: the production configuration.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8443"
+//! data = "/var/lib/officine"            # registry keys, component cache
+//! database = "sqlite:///var/lib/officine/officine.db"   # default: DATA/officine.db
+//!
+//! [secrets]
+//! pseudonym-key = "file:/run/secrets/officine-pseudonym"   # or "env:OFFICINE_PSEUDONYM_KEY"
+//!
+//! [[issuers]]
+//! issuer = "https://auth.franceconnect.gouv.fr/api/v2"
+//! audience = "officine"
+//! population = "patient"
+//! keys = { source = "file", path = "/etc/officine/franceconnect.jwks.json" }
+//! ```
+//!
+//! Secrets are never written in the file itself: each names a file or an
+//! environment variable that holds it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::auth::IssuerConfig;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    #[error("secret {name}: {problem}")]
+    Secret { name: &'static str, problem: String },
+}
+
+/// Where a secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A file holding it (trailing whitespace ignored).
+    File(PathBuf),
+    /// An environment variable holding it.
+    Env(String),
+}
+
+impl FromStr for SecretSource {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once(':') {
+            Some(("file", path)) if !path.is_empty() => Ok(SecretSource::File(path.into())),
+            Some(("env", name)) if !name.is_empty() => Ok(SecretSource::Env(name.to_owned())),
+            _ => Err(format!(
+                "{text:?}: a secret is given as \"file:PATH\" or \"env:NAME\", never inline"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl SecretSource {
+    /// Reads the secret; `name` says which, in errors (never its value).
+    pub fn read(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = match self {
+            SecretSource::File(path) => {
+                std::fs::read_to_string(path).map_err(|e| ConfigError::Secret {
+                    name,
+                    problem: format!("reading {}: {e}", path.display()),
+                })?
+            }
+            SecretSource::Env(var) => std::env::var(var).map_err(|_| ConfigError::Secret {
+                name,
+                problem: format!("the environment variable {var} is not set"),
+            })?,
+        };
+        let value = value.trim_end().to_owned();
+        if value.is_empty() {
+            return Err(ConfigError::Secret {
+                name,
+                problem: "it is empty".into(),
+            });
+        }
+        Ok(value)
+    }
+}
+
+/// Secrets, each from a file or the environment.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Secrets {
+    /// The key patients' per-service pseudonyms derive from (64 hex
+    /// digits). Default: `DATA/pseudonym.key`, created on first start.
+    pub pseudonym_key: Option<SecretSource>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The data directory: registry keys, component cache.
+    pub data: PathBuf,
+    /// The database URL. Default: the SQLite file `DATA/officine.db`.
+    pub database: Option<String>,
+    #[serde(default)]
+    pub secrets: Secrets,
+    /// The trusted issuers, one per population at least for the
+    /// populations served.
+    #[serde(default)]
+    pub issuers: Vec<IssuerConfig>,
+}
+
+impl ServeConfig {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses and checks a configuration's text.
+    pub fn parse(text: &str) -> Result<ServeConfig, String> {
+        let config: ServeConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut seen = std::collections::HashSet::new();
+        for issuer in &config.issuers {
+            if !seen.insert(issuer.issuer.as_str()) {
+                return Err(format!("issuer {:?} is configured twice", issuer.issuer));
+            }
+        }
+        if config.issuers.is_empty() {
+            return Err(
+                "no [[issuers]]: nobody could sign in (officine dev has a built-in one)".into(),
+            );
+        }
+        Ok(config)
+    }
+
+    /// The database URL, defaulting to the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data.join("officine.db").display()
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+listen = "127.0.0.1:8443"
+data = "/var/lib/officine"
+
+[secrets]
+pseudonym-key = "env:OFFICINE_TEST_PSEUDONYM"
+
+[[issuers]]
+issuer = "https://patients.example"
+audience = "officine"
+population = "patient"
+keys = { source = "file", path = "/etc/officine/patients.jwks.json" }
+"#;
+
+    #[test]
+    fn a_configuration_parses_with_its_defaults() {
+        let config = ServeConfig::parse(GOOD).unwrap();
+        assert_eq!(config.listen.port(), 8443);
+        assert_eq!(
+            config.database_url(),
+            "sqlite:///var/lib/officine/officine.db?mode=rwc"
+        );
+        assert_eq!(
+            config.secrets.pseudonym_key,
+            Some(SecretSource::Env("OFFICINE_TEST_PSEUDONYM".into()))
+        );
+        assert_eq!(config.issuers.len(), 1);
+    }
+
+    #[test]
+    fn inline_secrets_unknown_fields_and_no_issuer_are_refused() {
+        let inline = GOOD.replace("env:OFFICINE_TEST_PSEUDONYM", "0123abcd");
+        let error = ServeConfig::parse(&inline).unwrap_err();
+        assert!(error.contains("never inline"), "{error}");
+        let unknown = format!("{GOOD}\nport = 1\n");
+        let error = ServeConfig::parse(&unknown).unwrap_err();
+        assert!(error.contains("unknown field `port`"), "{error}");
+        let none = GOOD.split("[[issuers]]").next().unwrap();
+        let error = ServeConfig::parse(none).unwrap_err();
+        assert!(error.contains("no [[issuers]]"), "{error}");
+        let twice = format!("{GOOD}{}", &GOOD[GOOD.find("[[issuers]]").unwrap()..]);
+        let error = ServeConfig::parse(&twice).unwrap_err();
+        assert!(error.contains("configured twice"), "{error}");
+    }
+
+    #[test]
+    fn secrets_are_read_from_files_and_the_environment_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        assert_eq!(
+            SecretSource::File(file.clone()).read("test").unwrap(),
+            "s3cret"
+        );
+        std::fs::write(&file, "\n").unwrap();
+        let error = SecretSource::File(file).read("test").unwrap_err();
+        assert!(error.to_string().contains("empty"));
+        let error = SecretSource::Env("OFFICINE_SURELY_UNSET_VARIABLE".into())
+            .read("pseudonym-key")
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "secret pseudonym-key: the environment variable OFFICINE_SURELY_UNSET_VARIABLE is not set"
+        );
+    }
+}
