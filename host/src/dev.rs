@@ -17,6 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use officine_registry::Manifest;
 
+use crate::auth::{DevIssuer, VerifierOptions};
 use crate::consent;
 use crate::db::{Db, grants, seed};
 use crate::listing::served::{ListingCheck, NotServable};
@@ -108,9 +109,18 @@ impl DevApp {
             register_and_seed_grant(&db, &seeded.patient, &service).await?;
             services.insert(label, service);
         }
+        let issuer = Arc::new(DevIssuer::load_or_create(
+            &options.data_dir,
+            dev_issuer_url(options.listen),
+        )?);
+        let api = crate::api::router(crate::api::ApiState {
+            db: db.clone(),
+            verifier: Arc::new(issuer.verifier(VerifierOptions::default())),
+        })
+        .nest(DEV_ISSUER_PATH, issuer.clone().router());
         Ok(DevApp {
             runtime,
-            api: crate::api::router(crate::api::ApiState { db: db.clone() }),
+            api,
             listing: ListingCheck::new(db.clone(), keys.root),
             db,
             patient: seeded.patient,
@@ -150,6 +160,14 @@ async fn register_and_seed_grant(
             .with_context(|| format!("granting {} to the demo patient", record.id))?;
     }
     Ok(())
+}
+
+/// Where the development issuer is served, on the platform's host.
+pub const DEV_ISSUER_PATH: &str = "/dev-issuer";
+
+/// The development issuer's URL (its `iss`) for a server listening on `listen`.
+pub fn dev_issuer_url(listen: SocketAddr) -> String {
+    format!("http://{listen}{DEV_ISSUER_PATH}")
 }
 
 /// Runs the development server until Ctrl-C.

@@ -31,7 +31,10 @@ struct Cli {
 enum Command {
     /// Run Officine on its embedded default: a SQLite file, demo data and the
     /// example services, on loopback. Development only: no authentication.
+    #[command(args_conflicts_with_subcommands = true)]
     Dev {
+        #[command(subcommand)]
+        command: Option<DevCommand>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -159,6 +162,34 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DevCommand {
+    /// Print a token from the development issuer, to paste into curl
+    /// (`-H "Authorization: Bearer $TOKEN"`). Give exactly one identity.
+    Token {
+        /// A patient, by internal id (`demo`).
+        #[arg(long, group = "who")]
+        patient: Option<String>,
+        /// A professional, as RPPS[:PROFESSION] (11 digits).
+        #[arg(long, group = "who")]
+        professional: Option<String>,
+        /// An editor, by legal id (siret:… or finess:…).
+        #[arg(long, group = "who")]
+        editor: Option<String>,
+        /// A regulator, by subject.
+        #[arg(long, group = "who")]
+        regulator: Option<String>,
+        /// How long the token is valid, in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u64,
+        /// The address `officine dev` listens on (it is part of the issuer).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "officine-data")]
+        data: PathBuf,
     },
 }
 
@@ -408,6 +439,40 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Dev {
+            command:
+                Some(DevCommand::Token {
+                    patient,
+                    professional,
+                    editor,
+                    regulator,
+                    minutes,
+                    listen,
+                    data,
+                }),
+            ..
+        } => {
+            let hint = match (patient, professional, editor, regulator) {
+                (Some(id), None, None, None) => format!("patient:{id}"),
+                (None, Some(rpps), None, None) => format!("professional:{rpps}"),
+                (None, None, Some(editor), None) => format!("editor:{editor}"),
+                (None, None, None, Some(subject)) => format!("regulator:{subject}"),
+                _ => {
+                    anyhow::bail!("give one of --patient, --professional, --editor or --regulator")
+                }
+            };
+            let identity = officine_host::auth::dev_issuer::parse_login_hint(&hint, None)
+                .map_err(anyhow::Error::msg)?;
+            officine_host::files::create_private_dir(&data)?;
+            let issuer =
+                officine_host::auth::DevIssuer::load_or_create(&data, dev::dev_issuer_url(listen))?;
+            println!(
+                "{}",
+                issuer.mint(&identity, std::time::Duration::from_secs(minutes * 60))
+            );
+            Ok(())
+        }
+        Command::Dev {
+            command: None,
             listen,
             data,
             services,

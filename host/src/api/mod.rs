@@ -7,8 +7,12 @@
 
 pub mod catalogue;
 pub mod limits;
+pub mod patient;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use axum::extract::FromRef;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +22,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::Verifier;
 use crate::db::{Db, DbError};
 
 /// The largest request body the API reads.
@@ -29,6 +34,14 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct ApiState {
     pub db: Db,
+    /// Verifies bearer tokens from the trusted issuers.
+    pub verifier: Arc<Verifier>,
+}
+
+impl FromRef<ApiState> for Arc<Verifier> {
+    fn from_ref(state: &ApiState) -> Self {
+        state.verifier.clone()
+    }
 }
 
 /// An error answer: RFC 9457 problem details.
@@ -86,18 +99,45 @@ impl IntoResponse for ApiError {
 }
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Officine",
-    description = "The runtime of a health app store: the catalogue of listed services, \
-                   patients' data as FHIR R4 resources, consent, and the registry."
-))]
+#[openapi(
+    info(
+        title = "Officine",
+        description = "The runtime of a health app store: the catalogue of listed services, \
+                       patients' data as FHIR R4 resources, consent, and the registry."
+    ),
+    modifiers(&BearerAuth)
+)]
 struct ApiDoc;
+
+/// Declares the bearer-token scheme the secured routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The API's routes and its OpenAPI document.
 pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::list))
         .routes(routes!(catalogue::show))
+        .routes(routes!(
+            patient::search_observations,
+            patient::create_observation
+        ))
+        .routes(routes!(patient::list_consents))
         .split_for_parts()
 }
 

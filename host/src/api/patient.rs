@@ -1,0 +1,172 @@
+//! A signed-in patient's own data, as FHIR R4 resources.
+//!
+//! Every handler takes the patient from the verified token and nothing
+//! else: no route names a patient, so none can reach another's data.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use officine_policy::MeasureKind;
+
+use super::ApiState;
+use super::limits::{MAX_JSON_DEPTH, json_depth};
+use crate::auth::PatientIdentity;
+use crate::db::measures::{self, MeasureQuery};
+use crate::db::{DbError, Reader, grants};
+use crate::fhir::bundle::Bundle;
+use crate::fhir::observation::{self, MeasureDetails};
+use crate::fhir::outcome::{IssueType, OperationOutcome};
+use crate::fhir::{self, consent, search};
+use crate::model::{Writer, now_millis};
+
+/// A FHIR answer: the resource (or OperationOutcome) as `application/fhir+json`.
+fn fhir_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let json = serde_json::to_vec(body).expect("FHIR resources serialize");
+    (status, [(header::CONTENT_TYPE, fhir::CONTENT_TYPE)], json).into_response()
+}
+
+fn outcome(outcome: OperationOutcome) -> Response {
+    let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    fhir_response(status, &outcome)
+}
+
+fn unavailable(error: DbError) -> Response {
+    tracing::error!(%error, "storage failed");
+    let mut response = outcome(OperationOutcome::error(
+        IssueType::Exception,
+        "storage is unavailable",
+    ));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+}
+
+/// The patient's measures: `code` (LOINC, comma-separated), `date`
+/// (`ge`/`le`/`gt`/`lt`/`eq`, repeatable), `_count`.
+#[utoipa::path(
+    get,
+    path = "/fhir/Observation",
+    tag = "patient",
+    params(
+        ("code" = Option<String>, Query, description = "LOINC codes, `http://loinc.org|29463-7` or `29463-7`, comma-separated"),
+        ("date" = Option<String>, Query, description = "`ge2026-01-01`, `lt2026-02-01`…; repeatable"),
+        ("_count" = Option<u32>, Query, description = "At most this many results")
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle of Observations", content_type = "application/fhir+json", body = Object),
+        (status = 400, description = "An unknown or malformed search parameter (OperationOutcome)", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid patient token")
+    ),
+    security(("bearer" = []))
+)]
+pub async fn search_observations(
+    State(state): State<ApiState>,
+    PatientIdentity(patient): PatientIdentity,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let search = match search::parse_query(query.as_deref().unwrap_or("")) {
+        Ok(search) => search,
+        Err(invalid) => return outcome(invalid.into()),
+    };
+    let kinds: Vec<(&'static str, i64)> = MeasureKind::ALL
+        .iter()
+        .filter(|kind| search.wants(**kind))
+        .map(|kind| (kind.as_str(), i64::MIN))
+        .collect();
+    let query = MeasureQuery {
+        kinds: &kinds,
+        since: search.since,
+        until: search.until,
+        limit: search.count,
+    };
+    let found = match measures::list(&state.db, &patient.subject, &query, Reader::Owner).await {
+        Ok(found) => found,
+        Err(error) => return unavailable(error),
+    };
+    let resources = found.iter().map(|measure| {
+        observation::from_measure(&patient.subject, measure, &MeasureDetails::default())
+    });
+    fhir_response(StatusCode::OK, &Bundle::searchset("Observation", resources))
+}
+
+/// Records a measure the patient took. BMI is computed by the platform
+/// and refused here.
+#[utoipa::path(
+    post,
+    path = "/fhir/Observation",
+    tag = "patient",
+    request_body(content = Object, content_type = "application/fhir+json", description = "An Observation: LOINC code, UCUM value, effectiveDateTime"),
+    responses(
+        (status = 201, description = "The recorded Observation", content_type = "application/fhir+json", body = Object),
+        (status = 400, description = "What is wrong with it (OperationOutcome)", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid patient token")
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_observation(
+    State(state): State<ApiState>,
+    PatientIdentity(patient): PatientIdentity,
+    body: Bytes,
+) -> Response {
+    if json_depth(&body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH {
+        return outcome(OperationOutcome::error(
+            IssueType::Structure,
+            format!("the JSON body nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
+    }
+    let new = match observation::parse_create(&body, &patient.subject, now_millis()) {
+        Ok(new) => new,
+        Err(invalid) => return outcome(invalid.into()),
+    };
+    let kind = new.kind.kind();
+    let added = measures::add(
+        &state.db,
+        &patient.subject,
+        &Writer::Patient,
+        kind,
+        new.value,
+        new.effective_at,
+    )
+    .await;
+    match added {
+        Ok(Some(measure)) => {
+            let resource =
+                observation::from_measure(&patient.subject, &measure, &MeasureDetails::default());
+            let mut response = fhir_response(StatusCode::CREATED, &resource);
+            if let Ok(location) = format!("/fhir/Observation/{}", measure.id).parse() {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Ok(None) => outcome(OperationOutcome::error(
+            IssueType::Processing,
+            "the measure was not recorded",
+        )),
+        Err(error) => unavailable(error),
+    }
+}
+
+/// The patient's consents: one per grant, active while it is in force.
+#[utoipa::path(
+    get,
+    path = "/fhir/Consent",
+    tag = "patient",
+    responses(
+        (status = 200, description = "A searchset Bundle of Consents", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid patient token")
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_consents(
+    State(state): State<ApiState>,
+    PatientIdentity(patient): PatientIdentity,
+) -> Response {
+    match grants::for_patient(&state.db, &patient.subject).await {
+        Ok(all) => {
+            let now = now_millis();
+            let resources = all.iter().map(|stored| consent::from_grant(stored, now));
+            fhir_response(StatusCode::OK, &Bundle::searchset("Consent", resources))
+        }
+        Err(error) => unavailable(error),
+    }
+}
