@@ -17,6 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use officine_registry::Manifest;
 
+use crate::api::store::SESSION_PATH;
 use crate::auth::{DevIssuer, VerifierOptions};
 use crate::consent;
 use crate::db::{Db, grants, seed};
@@ -27,6 +28,7 @@ use crate::pseudonym::PseudonymKey;
 use crate::relay;
 use crate::runtime::{CallContext, Runtime, RuntimeConfig};
 use crate::service::Service;
+use crate::sessions;
 
 /// Where `officine dev` keeps its data, and what it serves.
 #[derive(Debug, Clone)]
@@ -41,7 +43,7 @@ pub struct DevOptions {
 
 /// Shared state of the development server.
 pub struct DevApp {
-    runtime: Runtime,
+    runtime: Arc<Runtime>,
     /// The HTTP API, on the platform's host only.
     api: Router,
     listing: ListingCheck,
@@ -113,9 +115,12 @@ impl DevApp {
             &options.data_dir,
             dev_issuer_url(options.listen),
         )?);
+        let runtime = Arc::new(runtime);
         let api = crate::api::router(crate::api::ApiState {
             db: db.clone(),
             verifier: Arc::new(issuer.verifier(VerifierOptions::default())),
+            registry: registry.clone(),
+            runtime: runtime.clone(),
         })
         .nest(DEV_ISSUER_PATH, issuer.clone().router());
         Ok(DevApp {
@@ -215,7 +220,14 @@ async fn dispatch(State(app): State<Arc<DevApp>>, request: Request) -> Response 
         .to_owned();
     match service_label(&host) {
         Some(label) => match app.services.get(label) {
-            Some(service) => invoke(&app, service, request).await,
+            Some(service) if request.uri().path() == SESSION_PATH => {
+                let query = request.uri().query().unwrap_or_default().to_owned();
+                open_session(&app, service, &query).await
+            }
+            Some(service) => match session_patient(&app, service, session_cookie(&request)).await {
+                Ok(patient) => invoke(&app, service, &patient, request).await,
+                Err(response) => response,
+            },
             None => (StatusCode::NOT_FOUND, "no such service").into_response(),
         },
         None if request.uri().path() == "/" => index(&app, &host),
@@ -231,7 +243,87 @@ async fn dispatch(State(app): State<Arc<DevApp>>, request: Request) -> Response 
     }
 }
 
-async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Response {
+/// Trades a handshake code for a session cookie on the service's host.
+async fn open_session(app: &DevApp, service: &Service, query: &str) -> Response {
+    let code = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v));
+    let Some(code) = code else {
+        return (StatusCode::BAD_REQUEST, "no code").into_response();
+    };
+    match sessions::redeem(&app.db, &code, service.manifest.id(), now_millis()).await {
+        Ok(Some(opened)) => {
+            let cookie = format!(
+                "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                sessions::COOKIE,
+                opened.token,
+                sessions::SESSION_LIFETIME.as_secs()
+            );
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::SET_COOKIE, cookie),
+                    (header::LOCATION, opened.next),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+            )
+                .into_response()
+        }
+        Ok(None) => (
+            StatusCode::UNAUTHORIZED,
+            "This link has expired or was already used: open the service again from the store.\n",
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "opening a session failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        }
+    }
+}
+
+/// The service session cookie a request carries, if any.
+fn session_cookie(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == sessions::COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Who a request on a service's host acts for: the patient of its session
+/// cookie; without a cookie, in development only, the demo patient.
+async fn session_patient(
+    app: &DevApp,
+    service: &Service,
+    token: Option<String>,
+) -> Result<PatientId, Response> {
+    let Some(token) = token else {
+        return Ok(app.patient.clone());
+    };
+    match sessions::patient(&app.db, &token, service.manifest.id(), now_millis()).await {
+        Ok(Some(patient)) => Ok(patient),
+        Ok(None) => Err((
+            StatusCode::UNAUTHORIZED,
+            "Your session with this service has ended: open it again from the store.\n",
+        )
+            .into_response()),
+        Err(error) => {
+            tracing::error!(%error, "reading a session failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response())
+        }
+    }
+}
+
+async fn invoke(
+    app: &DevApp,
+    service: &Service,
+    patient: &PatientId,
+    request: Request<Body>,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = match to_bytes(body, relay::MAX_REQUEST_BODY).await {
         Ok(body) => body.to_vec(),
@@ -249,15 +341,14 @@ async fn invoke(app: &DevApp, service: &Service, request: Request<Body>) -> Resp
         };
         return (status, format!("{id} is not served: {refusal}\n")).into_response();
     }
-    let grant = match consent::for_invocation(&app.db, &app.patient, id, now_millis()).await {
+    let grant = match consent::for_invocation(&app.db, patient, id, now_millis()).await {
         Ok(Some(grant)) => grant,
         Ok(None) => {
             return (
                 StatusCode::FORBIDDEN,
                 format!(
-                    "The demo patient has no grant in force for {id}.\n\
-                     Grant it with: officine grant {} {id} <scope>...\n",
-                    app.patient
+                    "Patient {patient} has no grant in force for {id}.\n\
+                     Grant it with: officine grant {patient} {id} <scope>...\n"
                 ),
             )
                 .into_response();

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod limits;
 pub mod patient;
+pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Verifier;
 use crate::db::{Db, DbError};
+use crate::listing::Registry;
+use crate::runtime::Runtime;
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -36,6 +39,10 @@ pub struct ApiState {
     pub db: Db,
     /// Verifies bearer tokens from the trusted issuers.
     pub verifier: Arc<Verifier>,
+    /// The registry: submissions, reviews, the transparency log.
+    pub registry: Registry,
+    /// The runtime, to check submitted components.
+    pub runtime: Arc<Runtime>,
 }
 
 impl FromRef<ApiState> for Arc<Verifier> {
@@ -133,6 +140,7 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::list))
         .routes(routes!(catalogue::show))
+        .routes(routes!(store::open))
         .routes(routes!(
             patient::search_observations,
             patient::create_observation

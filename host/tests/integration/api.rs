@@ -1,126 +1,6 @@
 //! The HTTP API, against a real server on loopback.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use officine_host::auth::DevIssuer;
-use officine_host::auth::dev_issuer::parse_login_hint;
-use officine_host::dev::{DevApp, DevOptions};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-
-/// A running development server, stopped when dropped.
-pub(crate) struct Server {
-    pub addr: SocketAddr,
-    pub data: std::path::PathBuf,
-    pub db: officine_host::db::Db,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    pub async fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let options = DevOptions {
-            data_dir: data.path().join("officine-data"),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            services: Vec::new(),
-            examples: true,
-        };
-        let app = Arc::new(DevApp::prepare(&options).await.unwrap());
-        let db = officine_host::db::Db::open_sqlite(&options.data_dir.join("officine.db"))
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app.router()).await.unwrap();
-        });
-        Server {
-            addr,
-            data: options.data_dir,
-            db,
-            task,
-            _dir: data,
-        }
-    }
-
-    /// A token from the development issuer, as `officine dev token` mints it.
-    pub fn token(&self, hint: &str) -> String {
-        let issuer = DevIssuer::load_or_create(
-            &self.data,
-            officine_host::dev::dev_issuer_url("127.0.0.1:0".parse().unwrap()),
-        )
-        .unwrap();
-        let identity = parse_login_hint(hint, None).unwrap();
-        issuer.mint(&identity, std::time::Duration::from_secs(600))
-    }
-
-    /// One HTTP/1.1 request with a bearer token and a body.
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: &str,
-    ) -> (u16, Vec<(String, String)>, String) {
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/fhir+json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        self.raw(&request).await
-    }
-
-    /// One HTTP/1.1 request; returns the status, the headers (lowercase
-    /// names) and the body.
-    pub async fn get(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        );
-        self.raw(&request).await
-    }
-
-    async fn raw(&self, request: &str) -> (u16, Vec<(String, String)>, String) {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_owned()))
-            .collect();
-        (status, headers, body.to_owned())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
+use crate::server::{Server, header};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_catalogue_lists_the_listed_services_with_their_consent_sheets() {
@@ -326,4 +206,85 @@ async fn no_route_gives_a_patient_another_patients_data() {
     assert_eq!(status, 200);
     assert!(body.contains(&marker.to_string()), "{body}");
     assert!(!body.contains("Patient/demo"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opening_a_service_gives_its_site_a_session_of_its_own_for_that_patient() {
+    use officine_host::model::{PatientId, ServiceId};
+    let server = Server::start().await;
+    let (other, marker) = other_patient(&server).await;
+    let tracker = ServiceId::new("fr.officine.weight-tracker").unwrap();
+    let record = officine_host::db::grants::service(&server.db, &tracker)
+        .await
+        .unwrap()
+        .expect("dev registers the tracker");
+    officine_host::consent::grant_requested(
+        &server.db,
+        &PatientId::new(other),
+        &record,
+        officine_host::model::now_millis(),
+    )
+    .await
+    .unwrap();
+    let token = server.token(&format!("patient:{other}"));
+
+    let (status, _, _) = server
+        .send("GET", "/s/fr.officine.weight-tracker", None, "")
+        .await;
+    assert_eq!(status, 401);
+    let (status, headers, body) = server
+        .send(
+            "GET",
+            "/s/fr.officine.weight-tracker?path=/api/summary",
+            Some(&token),
+            "",
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let location = header(&headers, "location").unwrap().to_owned();
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let prefix = format!("http://{site}/.officine/session?code=");
+    assert!(location.starts_with(&prefix), "{location}");
+    let path = &location[format!("http://{site}").len()..];
+
+    // The platform's token goes nowhere near the site: the code does.
+    let (status, headers, _) = server.get_at(&site, path, &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(header(&headers, "location"), Some("/api/summary"));
+    let cookie = header(&headers, "set-cookie").unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    // A code opens one session only.
+    let (status, _, _) = server.get_at(&site, path, &[]).await;
+    assert_eq!(status, 401);
+
+    let (status, _, body) = server
+        .get_at(&site, "/api/summary", &[("Cookie", &session)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&marker.to_string()),
+        "the other patient's own weight: {body}"
+    );
+    // The session is this service's only.
+    let hello = format!("hello-measures.svc.localhost:{}", server.addr.port());
+    let (status, _, _) = server.get_at(&hello, "/", &[("Cookie", &session)]).await;
+    assert_eq!(status, 401);
+    // An unknown service, or a landing off the site, is refused.
+    let (status, _, _) = server
+        .send("GET", "/s/fr.example.nothing", Some(&token), "")
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = server
+        .send(
+            "GET",
+            "/s/fr.officine.weight-tracker?path=/.officine/session",
+            Some(&token),
+            "",
+        )
+        .await;
+    assert_eq!(status, 400);
 }

@@ -1,5 +1,6 @@
 //! The host's integration tests, in one binary.
 
+mod server;
 mod support;
 
 mod api;
