@@ -22,5 +22,7 @@ pub mod platform;
 pub mod pseudonym;
 pub mod relay;
 pub mod runtime;
+pub mod serve;
+pub mod server;
 pub mod service;
 pub mod sessions;

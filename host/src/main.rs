@@ -48,6 +48,12 @@ enum Command {
         #[arg(long)]
         no_examples: bool,
     },
+    /// Serve the platform for real patients, as configured in FILE
+    /// (listen address, data directory, database, secrets, trusted issuers).
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Create a data directory: the database and the registry's log key and
     /// trusted root, with no demo data and no services.
     Init {
@@ -407,7 +413,7 @@ fn scope_list(scopes: &[Scope]) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match cli.command {
-        Command::Dev { .. } => "info",
+        Command::Dev { .. } | Command::Serve { .. } => "info",
         Command::Run { .. } => "warn,officine::component=info",
         _ => "warn",
     };
@@ -542,6 +548,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 println!("erased {} storage key(s)", revoked.erased_keys);
             }
             Ok(())
+        }
+        Command::Serve { config } => {
+            let config = officine_host::config::ServeConfig::load(&config)?;
+            officine_host::serve::serve(config).await
         }
         Command::Init { data } => commands::init(&data).await,
         Command::Keys { command } => commands::keys(command).await,

@@ -35,6 +35,11 @@ impl PseudonymKey {
         PseudonymKey::from_secret(&random_secret())
     }
 
+    /// The key whose secret is `text`: 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<PseudonymKey> {
+        parse_secret(text.trim()).map(|secret| PseudonymKey::from_secret(&secret))
+    }
+
     /// The key whose secret is kept in `path` (64 hex digits), created
     /// readable by the owner only if absent.
     pub fn load_or_create(path: &Path) -> std::io::Result<PseudonymKey> {

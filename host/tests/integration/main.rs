@@ -13,4 +13,5 @@ mod limits;
 mod listing;
 mod loading;
 mod platform;
+mod serve;
 mod weight_tracker;

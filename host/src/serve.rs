@@ -1,0 +1,92 @@
+//! `officine serve --config FILE`: the platform for real patients.
+//!
+//! No demo data, no development issuer: identities come from the trusted
+//! issuers of the configuration, services from the registry's listings, and
+//! a service's pages act only for the patient of a session opened from the
+//! store.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::api::{self, ApiState};
+use crate::auth::{Verifier, VerifierOptions};
+use crate::config::ServeConfig;
+use crate::db::Db;
+use crate::listing::served::ListingCheck;
+use crate::listing::{Registry, RegistryKeys};
+use crate::pseudonym::PseudonymKey;
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::server::{self, Server};
+
+/// Everything `serve` needs, ready to listen.
+pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
+    crate::files::create_private_dir(&config.data)?;
+    let db = Db::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let mut runtime = Runtime::new(
+        RuntimeConfig::default(),
+        Some(&config.data.join("components")),
+    )?;
+    let key = match &config.secrets.pseudonym_key {
+        Some(source) => PseudonymKey::from_hex(&source.read("pseudonym-key")?)
+            .context("secret pseudonym-key: expected 64 hexadecimal digits")?,
+        None => {
+            let path = config.data.join("pseudonym.key");
+            PseudonymKey::load_or_create(&path)
+                .with_context(|| format!("reading or creating {}", path.display()))?
+        }
+    };
+    runtime.set_pseudonym_key(key);
+    let keys = RegistryKeys::load_or_create(&config.data)?;
+    let verifier = Verifier::from_config(&config.issuers, VerifierOptions::default())
+        .context("loading the trusted issuers")?;
+    let runtime = Arc::new(runtime);
+    let services = server::load_services(&runtime, &db).await?;
+    let api = api::router(ApiState {
+        db: db.clone(),
+        verifier: Arc::new(verifier),
+        registry: Registry::new(db.clone(), keys.clone()),
+        runtime: runtime.clone(),
+    });
+    Ok(Server::new(
+        runtime,
+        api,
+        ListingCheck::new(db.clone(), keys.root),
+        db,
+        services,
+        None,
+    ))
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let server = Arc::new(prepare(&config).await?);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    println!("Officine on http://{}/", listener.local_addr()?);
+    for (label, service) in server.services() {
+        println!("  {:<28} {label}", service.manifest.name());
+    }
+    axum::serve(listener, server.router())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,345 @@
+//! The platform's HTTP front: the API on the platform's host, and each
+//! listed service on a host of its own (`<label>.svc.localhost`), so that a
+//! service's pages never share the platform's origin.
+//!
+//! On a service's host, a request acts for the patient of its session
+//! cookie (set up by the store's redirect handshake); the development
+//! server alone falls back to its demo patient when there is none.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::api::store::SESSION_PATH;
+use crate::consent;
+use crate::db::Db;
+use crate::listing::releases;
+use crate::listing::served::{ListingCheck, NotServable};
+use crate::model::{PatientId, now_millis};
+use crate::relay;
+use crate::runtime::{CallContext, Runtime};
+use crate::service::Service;
+use crate::sessions;
+
+/// What a running platform serves.
+pub struct Server {
+    runtime: Arc<Runtime>,
+    /// The HTTP API, on the platform's host only.
+    api: Router,
+    listing: ListingCheck,
+    db: Db,
+    /// Development only: who a service's page acts for without a session.
+    demo_patient: Option<PatientId>,
+    /// Services by host-name label (`weight-tracker` for
+    /// `weight-tracker.svc.localhost`).
+    services: BTreeMap<String, Service>,
+}
+
+impl Server {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        api: Router,
+        listing: ListingCheck,
+        db: Db,
+        services: BTreeMap<String, Service>,
+        demo_patient: Option<PatientId>,
+    ) -> Self {
+        Server {
+            runtime,
+            api,
+            listing,
+            db,
+            demo_patient,
+            services,
+        }
+    }
+
+    /// The router: the index and the API on the platform's host, each
+    /// service on its own `<label>.svc.localhost` host.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new().fallback(dispatch).with_state(self)
+    }
+
+    /// `(label, service)` pairs, for printing URLs.
+    pub fn services(&self) -> impl Iterator<Item = (&str, &Service)> {
+        self.services.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// Loads each service's latest listed release from the registry, checks and
+/// compiles (or loads from cache) its component, and registers what it
+/// requests so that patients can grant it.
+pub async fn load_services(
+    runtime: &Runtime,
+    db: &Db,
+) -> anyhow::Result<BTreeMap<String, Service>> {
+    let mut services = BTreeMap::new();
+    for stored in releases::serving(db).await? {
+        let digest = stored.release.component_sha256();
+        let bytes = releases::component(db, &digest)
+            .await?
+            .with_context(|| format!("the component of {} is missing", stored.name()))?;
+        let origin = PathBuf::from(stored.name());
+        let manifest = stored.release.manifest().clone();
+        let service = Service::from_parts(runtime, manifest, &bytes, &origin)?;
+        let label = host_label(service.manifest.id().as_str());
+        if services.contains_key(&label) {
+            anyhow::bail!("two services would be served at {label}.svc.localhost");
+        }
+        consent::register(db, &service).await?;
+        services.insert(label, service);
+    }
+    Ok(services)
+}
+
+/// The last label of a service id: `fr.officine.weight-tracker` → `weight-tracker`.
+fn host_label(id: &str) -> String {
+    id.rsplit('.').next().unwrap_or(id).to_owned()
+}
+
+/// The service label in a `Host` header of the form `<label>.svc.localhost[:port]`.
+fn service_label(host: &str) -> Option<&str> {
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name.strip_suffix(".svc.localhost")
+}
+
+async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    match service_label(&host) {
+        Some(label) => match app.services.get(label) {
+            Some(service) if request.uri().path() == SESSION_PATH => {
+                let query = request.uri().query().unwrap_or_default().to_owned();
+                open_session(&app, service, &query).await
+            }
+            Some(service) => match session_patient(&app, service, session_cookie(&request)).await {
+                Ok(patient) => invoke(&app, service, &patient, request).await,
+                Err(response) => response,
+            },
+            None => (StatusCode::NOT_FOUND, "no such service").into_response(),
+        },
+        None if request.uri().path() == "/" => index(&app, &host),
+        // Never on a service's host: its pages must not reach the API with
+        // the platform's credentials.
+        None => {
+            use tower::ServiceExt as _;
+            match app.api.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(infallible) => match infallible {},
+            }
+        }
+    }
+}
+
+/// Trades a handshake code for a session cookie on the service's host.
+async fn open_session(app: &Server, service: &Service, query: &str) -> Response {
+    let code = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v));
+    let Some(code) = code else {
+        return (StatusCode::BAD_REQUEST, "no code").into_response();
+    };
+    match sessions::redeem(&app.db, &code, service.manifest.id(), now_millis()).await {
+        Ok(Some(opened)) => {
+            let cookie = format!(
+                "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                sessions::COOKIE,
+                opened.token,
+                sessions::SESSION_LIFETIME.as_secs()
+            );
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::SET_COOKIE, cookie),
+                    (header::LOCATION, opened.next),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+            )
+                .into_response()
+        }
+        Ok(None) => (
+            StatusCode::UNAUTHORIZED,
+            "This link has expired or was already used: open the service again from the store.\n",
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "opening a session failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        }
+    }
+}
+
+/// The service session cookie a request carries, if any.
+fn session_cookie(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == sessions::COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Who a request on a service's host acts for: the patient of its session
+/// cookie; without a cookie, in development only, the demo patient.
+async fn session_patient(
+    app: &Server,
+    service: &Service,
+    token: Option<String>,
+) -> Result<PatientId, Response> {
+    let Some(token) = token else {
+        return app.demo_patient.clone().ok_or_else(|| {
+            (
+                StatusCode::UNAUTHORIZED,
+                "Open this service from the store to start a session.\n",
+            )
+                .into_response()
+        });
+    };
+    match sessions::patient(&app.db, &token, service.manifest.id(), now_millis()).await {
+        Ok(Some(patient)) => Ok(patient),
+        Ok(None) => Err((
+            StatusCode::UNAUTHORIZED,
+            "Your session with this service has ended: open it again from the store.\n",
+        )
+            .into_response()),
+        Err(error) => {
+            tracing::error!(%error, "reading a session failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response())
+        }
+    }
+}
+
+async fn invoke(
+    app: &Server,
+    service: &Service,
+    patient: &PatientId,
+    request: Request<Body>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, relay::MAX_REQUEST_BODY).await {
+        Ok(body) => body.to_vec(),
+        Err(_) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body over 1 MiB").into_response();
+        }
+    };
+    let id = service.manifest.id();
+    // A suspension, a withdrawal or a revoked key stops the service at once.
+    if let Err(refusal) = app.listing.check(&service.component.digest()).await {
+        tracing::warn!(service = %id, %refusal, "not served");
+        let status = match refusal {
+            NotServable::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::FORBIDDEN,
+        };
+        return (status, format!("{id} is not served: {refusal}\n")).into_response();
+    }
+    let grant = match consent::for_invocation(&app.db, patient, id, now_millis()).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => {
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Patient {patient} has no grant in force for {id}.\n\
+                     Grant it with: officine grant {patient} {id} <scope>...\n"
+                ),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            tracing::error!(service = %id, %error, "reading the grant failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
+        }
+    };
+    let call = CallContext {
+        db: app.db.clone(),
+        service_name: service.manifest.name().to_owned(),
+        grant,
+    };
+    let request = relay::to_component(&parts, body);
+    let id = id.as_str();
+    match app.runtime.invoke(&service.component, &call, request).await {
+        Ok(response) => relay::from_component(id, response),
+        Err(error) => {
+            tracing::warn!(service = id, %error, "invocation failed");
+            (
+                StatusCode::BAD_GATEWAY,
+                format!("the service failed: {error}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn index(app: &Server, host: &str) -> Response {
+    // The Host header is the client's to choose: only a port number goes into the page.
+    let port = host
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .unwrap_or(80);
+    let mut items = String::new();
+    for (label, service) in app.services() {
+        let url = format!("http://{label}.svc.localhost:{port}/");
+        items.push_str(&format!(
+            "<li><a href=\"{url}\">{}</a> — {} <code>{}</code></li>\n",
+            escape(service.manifest.name()),
+            escape(service.manifest.description()),
+            service.component.digest()
+        ));
+    }
+    let (title, note) = if app.demo_patient.is_some() {
+        (
+            "Officine — mode développement",
+            "Sans session, chaque service s'ouvre pour la patiente de démonstration.",
+        )
+    } else {
+        (
+            "Officine",
+            "Ouvrez un service depuis le catalogue (/api/catalogue, /s/&lt;service&gt;).",
+        )
+    };
+    Html(format!(
+        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body><main><h1>{title}</h1>\n<p>{note}</p>\n<ul>\n{items}</ul></main></body></html>\n"
+    ))
+    .into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_found_by_host_name() {
+        assert_eq!(
+            service_label("weight-tracker.svc.localhost:8080"),
+            Some("weight-tracker")
+        );
+        assert_eq!(
+            service_label("weight-tracker.svc.localhost"),
+            Some("weight-tracker")
+        );
+        assert_eq!(service_label("127.0.0.1:8080"), None);
+        assert_eq!(service_label("evil.example"), None);
+        assert_eq!(host_label("fr.officine.weight-tracker"), "weight-tracker");
+    }
+}

@@ -1,0 +1,186 @@
+//! `officine serve --config`: the production server, as a process on
+//! loopback, with a trusted issuer of its own and no development shortcut.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use officine_host::auth::identity::{AssuranceLevel, Patient};
+use officine_host::auth::{DevIssuer, Identity};
+use officine_host::db::Db;
+use officine_host::listing::releases::Submission;
+use officine_host::listing::{Registry, RegistryKeys};
+use officine_host::model::PatientId;
+use officine_registry::keys::KeyPair;
+use officine_registry::review::RequirementSet;
+use officine_registry::{Manifest, Release, signature};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support::{runtime, weight_tracker_bytes};
+
+const ISSUER: &str = "https://patients.example";
+
+/// The server process, killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn officine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_officine"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn get(port: u16, host: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").unwrap().1.to_owned();
+    (status, body)
+}
+
+/// Lists the weight tracker in the registry of `data`, as regulators would.
+async fn list_weight_tracker(data: &std::path::Path) {
+    let db = Db::open_sqlite(&data.join("officine.db")).await.unwrap();
+    let registry = Registry::new(db, RegistryKeys::load_or_create(data).unwrap());
+    let manifest = Manifest::from_toml_str(include_str!(
+        "../../../plugins/weight-tracker/officine.toml"
+    ))
+    .unwrap();
+    let key = KeyPair::generate().unwrap();
+    registry
+        .add_key(manifest.editor_id(), key.public_key(), None)
+        .await
+        .unwrap();
+    let bytes = weight_tracker_bytes();
+    let release = Release::new(manifest.clone(), bytes).canonical_json();
+    let stored = registry
+        .submit(
+            runtime(),
+            Submission {
+                manifest: manifest.clone(),
+                component: bytes,
+                bundle: signature::sign(&release, &key),
+            },
+        )
+        .await
+        .unwrap();
+    let name = stored.name();
+    registry.admit(&name).await.unwrap();
+    registry.start_review(&name).await.unwrap();
+    let set = RequirementSet::builtin();
+    let verdicts = officine_host::listing::dev::development_verdicts(set, &manifest);
+    registry.decide(&name, set, &verdicts).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    list_weight_tracker(&data).await;
+    // The patients' identity provider: a key of its own, published as JWKS.
+    let provider = DevIssuer::load_or_create(dir.path(), ISSUER).unwrap();
+    let jwks = dir.path().join("patients.jwks.json");
+    std::fs::write(&jwks, provider.jwks_json()).unwrap();
+    let port = free_port();
+    let config = dir.path().join("officine.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\n\n[secrets]\n\
+             pseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n[[issuers]]\n\
+             issuer = \"{ISSUER}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
+             keys = {{ source = \"file\", path = \"{}\" }}\n",
+            data.display(),
+            DevIssuer::audience(officine_host::auth::Population::Patient),
+            jwks.display()
+        ),
+    )
+    .unwrap();
+    let _server = Process(
+        officine()
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("OFFICINE_TEST_PSEUDONYM_KEY", "ab".repeat(32))
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let host = format!("127.0.0.1:{port}");
+
+    let (status, body) = get(port, &host, "/api/catalogue", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("fr.officine.weight-tracker"), "{body}");
+
+    let demo = Identity::Patient(Patient {
+        subject: PatientId::new("demo"),
+        assurance: AssuranceLevel::Substantial,
+    });
+    let token = provider.mint(&demo, Duration::from_secs(300));
+    let (status, body) = get(port, &host, "/fhir/Observation", Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+    // A token of another issuer (the development one of another data
+    // directory) is refused.
+    let stranger = DevIssuer::load_or_create(&data, "http://127.0.0.1:8080/dev-issuer").unwrap();
+    let (status, _) = get(
+        port,
+        &host,
+        "/fhir/Observation",
+        Some(&stranger.mint(&demo, Duration::from_secs(300))),
+    )
+    .await;
+    assert_eq!(status, 401);
+    // No development issuer is served.
+    let (status, _) = get(port, &host, "/dev-issuer/jwks.json", None).await;
+    assert_eq!(status, 404);
+    // A service's page without a session acts for nobody.
+    let site = format!("weight-tracker.svc.localhost:{port}");
+    let (status, body) = get(port, &site, "/api/summary", None).await;
+    assert_eq!(status, 401, "{body}");
+}
+
+#[test]
+fn serve_refuses_a_configuration_with_no_issuer_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("officine.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:1\"\ndata = \"d\"\n").unwrap();
+    let output = officine()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no [[issuers]]"), "{stderr}");
+    assert!(!dir.path().join("d").exists(), "nothing was created");
+}
