@@ -40,13 +40,18 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
     };
     runtime.set_pseudonym_key(key);
     let keys = RegistryKeys::load_or_create(&config.data)?;
-    let verifier = Verifier::from_config(&config.issuers, VerifierOptions::default())
-        .context("loading the trusted issuers")?;
+    let verifier = Arc::new(
+        Verifier::load(&config.issuers, VerifierOptions::default())
+            .await
+            .context("loading the trusted issuers")?,
+    );
+    // Key sets fetched from URLs are kept fresh for as long as we serve.
+    crate::auth::refresh::spawn(verifier.clone(), &config.issuers);
     let runtime = Arc::new(runtime);
     let services = server::load_services(&runtime, &db).await?;
     let api = api::router(ApiState {
         db: db.clone(),
-        verifier: Arc::new(verifier),
+        verifier,
         registry: Registry::new(db.clone(), keys.clone()),
         runtime: runtime.clone(),
     });

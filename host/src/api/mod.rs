@@ -6,8 +6,11 @@
 //! themselves and cannot drift from them.
 
 pub mod catalogue;
+pub mod consents;
 pub mod limits;
 pub mod patient;
+pub mod records;
+pub mod registry;
 pub mod store;
 
 use std::sync::Arc;
@@ -74,6 +77,9 @@ pub enum ApiError {
     Status(StatusCode, String),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A registry operation refused (or the registry unavailable).
+    #[error(transparent)]
+    Listing(#[from] crate::listing::ListingError),
 }
 
 impl IntoResponse for ApiError {
@@ -89,6 +95,28 @@ impl IntoResponse for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage is unavailable".to_owned(),
                 )
+            }
+            ApiError::Listing(error) => {
+                use crate::listing::ListingError as L;
+                match error {
+                    // Storage and the registry's own files: details stay in
+                    // the logs.
+                    L::Db(_) | L::File { .. } => {
+                        tracing::error!(%error, "the registry failed");
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the registry is unavailable".to_owned(),
+                        )
+                    }
+                    L::NoRelease(_) => (StatusCode::NOT_FOUND, error.to_string()),
+                    // The request is sound, the registry's state forbids it.
+                    L::Duplicate { .. }
+                    | L::OlderVersion { .. }
+                    | L::KeyExists { .. }
+                    | L::Workflow(_) => (StatusCode::CONFLICT, error.to_string()),
+                    // Every other refusal: what was sent is not acceptable.
+                    _ => (StatusCode::BAD_REQUEST, error.to_string()),
+                }
             }
         };
         let problem = Problem {
@@ -145,7 +173,34 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
             patient::search_observations,
             patient::create_observation
         ))
-        .routes(routes!(patient::list_consents))
+        .routes(routes!(records::search_appointments))
+        .routes(routes!(records::search_documents))
+        .routes(routes!(records::read_binary))
+        .routes(routes!(records::search_communications))
+        .routes(routes!(consents::list_consents, consents::create_consent))
+        .routes(routes!(
+            consents::read_consent,
+            consents::update_consent,
+            consents::patch_consent
+        ))
+        .routes(registry::submission())
+        .routes(routes!(registry::show_own))
+        .routes(routes!(registry::list_own_keys))
+        .routes(routes!(registry::requirements))
+        .routes(routes!(registry::checkpoint))
+        .routes(routes!(registry::trusted_root))
+        .routes(routes!(registry::list_all))
+        .routes(routes!(registry::show))
+        .routes(routes!(registry::admit))
+        .routes(routes!(registry::reject))
+        .routes(routes!(registry::start))
+        .routes(routes!(registry::decide))
+        .routes(routes!(registry::suspend))
+        .routes(routes!(registry::reinstate))
+        .routes(routes!(registry::withdraw))
+        .routes(routes!(registry::list_keys, registry::add_key))
+        .routes(routes!(registry::revoke_key))
+        .routes(routes!(registry::add_identity))
         .split_for_parts()
 }
 

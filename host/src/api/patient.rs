@@ -6,40 +6,20 @@
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use officine_policy::MeasureKind;
 
 use super::ApiState;
 use super::limits::{MAX_JSON_DEPTH, json_depth};
+use super::records::{fhir_response, outcome, unavailable};
 use crate::auth::PatientIdentity;
+use crate::db::Reader;
 use crate::db::measures::{self, MeasureQuery};
-use crate::db::{DbError, Reader, grants};
 use crate::fhir::bundle::Bundle;
 use crate::fhir::observation::{self, MeasureDetails};
 use crate::fhir::outcome::{IssueType, OperationOutcome};
-use crate::fhir::{self, consent, search};
+use crate::fhir::search;
 use crate::model::{Writer, now_millis};
-
-/// A FHIR answer: the resource (or OperationOutcome) as `application/fhir+json`.
-fn fhir_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    let json = serde_json::to_vec(body).expect("FHIR resources serialize");
-    (status, [(header::CONTENT_TYPE, fhir::CONTENT_TYPE)], json).into_response()
-}
-
-fn outcome(outcome: OperationOutcome) -> Response {
-    let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    fhir_response(status, &outcome)
-}
-
-fn unavailable(error: DbError) -> Response {
-    tracing::error!(%error, "storage failed");
-    let mut response = outcome(OperationOutcome::error(
-        IssueType::Exception,
-        "storage is unavailable",
-    ));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response
-}
 
 /// The patient's measures: `code` (LOINC, comma-separated), `date`
 /// (`ge`/`le`/`gt`/`lt`/`eq`, repeatable), `_count`.
@@ -55,7 +35,8 @@ fn unavailable(error: DbError) -> Response {
     responses(
         (status = 200, description = "A searchset Bundle of Observations", content_type = "application/fhir+json", body = Object),
         (status = 400, description = "An unknown or malformed search parameter (OperationOutcome)", content_type = "application/fhir+json", body = Object),
-        (status = 401, description = "No valid patient token")
+        (status = 401, description = "No valid patient token"),
+        (status = 403, description = "The token is not a patient's")
     ),
     security(("bearer" = []))
 )]
@@ -86,7 +67,10 @@ pub async fn search_observations(
     let resources = found.iter().map(|measure| {
         observation::from_measure(&patient.subject, measure, &MeasureDetails::default())
     });
-    fhir_response(StatusCode::OK, &Bundle::searchset("Observation", resources))
+    fhir_response(
+        StatusCode::OK,
+        &Bundle::searchset(super::records::FHIR_BASE, resources),
+    )
 }
 
 /// Records a measure the patient took. BMI is computed by the platform
@@ -99,7 +83,8 @@ pub async fn search_observations(
     responses(
         (status = 201, description = "The recorded Observation", content_type = "application/fhir+json", body = Object),
         (status = 400, description = "What is wrong with it (OperationOutcome)", content_type = "application/fhir+json", body = Object),
-        (status = 401, description = "No valid patient token")
+        (status = 401, description = "No valid patient token"),
+        (status = 403, description = "The token is not a patient's")
     ),
     security(("bearer" = []))
 )]
@@ -142,31 +127,6 @@ pub async fn create_observation(
             IssueType::Processing,
             "the measure was not recorded",
         )),
-        Err(error) => unavailable(error),
-    }
-}
-
-/// The patient's consents: one per grant, active while it is in force.
-#[utoipa::path(
-    get,
-    path = "/fhir/Consent",
-    tag = "patient",
-    responses(
-        (status = 200, description = "A searchset Bundle of Consents", content_type = "application/fhir+json", body = Object),
-        (status = 401, description = "No valid patient token")
-    ),
-    security(("bearer" = []))
-)]
-pub async fn list_consents(
-    State(state): State<ApiState>,
-    PatientIdentity(patient): PatientIdentity,
-) -> Response {
-    match grants::for_patient(&state.db, &patient.subject).await {
-        Ok(all) => {
-            let now = now_millis();
-            let resources = all.iter().map(|stored| consent::from_grant(stored, now));
-            fhir_response(StatusCode::OK, &Bundle::searchset("Consent", resources))
-        }
         Err(error) => unavailable(error),
     }
 }

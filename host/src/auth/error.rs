@@ -109,9 +109,18 @@ pub enum ConfigError {
     /// No trusted issuer has this `iss`.
     #[error("no trusted issuer {0}")]
     UnknownIssuer(String),
-    /// Fetching keys from a URL is not available in this build yet.
-    #[error("key sets fetched from a URL are not supported yet ({0}); use a file")]
-    UrlSourceUnsupported(String),
+    /// A key set could not be fetched from its URL.
+    #[error("fetching the key set at {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A URL key source was met where only files can be read (a
+    /// synchronous start): use [`super::Verifier::load`].
+    #[error("the key set at {0} must be fetched: load the verifier with Verifier::load")]
+    NeedsFetch(String),
     /// The development issuer's key could not be read or created.
     #[error("development issuer key {path}: {reason}")]
     DevKey {

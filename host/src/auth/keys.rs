@@ -1,5 +1,5 @@
-//! Issuers' public keys: where they come from (a JWKS file now, a URL
-//! later) and the checked set a verifier uses.
+//! Issuers' public keys: where they come from (a JWKS file, or a URL
+//! fetched and refreshed) and the checked set a verifier uses.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,7 +18,6 @@ use super::error::ConfigError;
 ///
 /// ```toml
 /// keys = { source = "file", path = "/etc/officine/franceconnect.jwks.json" }
-/// # not available yet:
 /// keys = { source = "url", url = "https://…/jwks", refresh_seconds = 3600 }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -29,9 +28,10 @@ pub enum KeySource {
         /// The file.
         path: PathBuf,
     },
-    /// A JWKS document fetched from the issuer's `jwks_uri`, cached and
-    /// refreshed so that keys can rotate. Not available yet: loading it
-    /// fails with [`ConfigError::UrlSourceUnsupported`].
+    /// A JWKS document fetched from the issuer's `jwks_uri` at start, then
+    /// again every `refresh_seconds` (default an hour) and when a token
+    /// names a key the set lacks, so that keys can rotate (see
+    /// [`super::refresh`]). HTTPS only, but for loopback addresses.
     Url {
         /// The `jwks_uri`.
         url: String,
@@ -41,13 +41,14 @@ pub enum KeySource {
     },
 }
 
+/// How often a URL key set is fetched again, by default.
+pub const DEFAULT_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The largest key set document read.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+
 impl KeySource {
-    /// Loads the key set once, for start-up.
-    ///
-    /// A URL source will be served by a refresher that fetches the set,
-    /// then calls [`super::Verifier::replace_keys`] on schedule and when a
-    /// token names an unknown key; that refresher is the seam to fill
-    /// (`KeySource::fetch_url`).
+    /// Loads a file key set, for a synchronous start; a URL source needs
+    /// [`KeySource::fetch`].
     pub fn load(&self) -> Result<KeySet, ConfigError> {
         match self {
             KeySource::File { path } => {
@@ -57,15 +58,76 @@ impl KeySource {
                 })?;
                 KeySet::from_jwks_json(&text)
             }
-            KeySource::Url { url, .. } => Self::fetch_url(url),
+            KeySource::Url { url, .. } => Err(ConfigError::NeedsFetch(url.clone())),
         }
     }
 
-    /// The seam for key sets fetched from a URL (with caching and
-    /// rotation). Not implemented yet.
-    fn fetch_url(url: &str) -> Result<KeySet, ConfigError> {
-        Err(ConfigError::UrlSourceUnsupported(url.to_owned()))
+    /// Loads the key set, fetching it if it comes from a URL.
+    pub async fn fetch(&self) -> Result<KeySet, ConfigError> {
+        match self {
+            KeySource::File { .. } => self.load(),
+            KeySource::Url { url, .. } => fetch_jwks(url).await,
+        }
     }
+
+    /// How often it should be fetched again, if it comes from a URL.
+    pub fn refresh(&self) -> Option<std::time::Duration> {
+        match self {
+            KeySource::File { .. } => None,
+            KeySource::Url {
+                refresh_seconds, ..
+            } => Some(
+                refresh_seconds
+                    .map(std::time::Duration::from_secs)
+                    .unwrap_or(DEFAULT_REFRESH),
+            ),
+        }
+    }
+}
+
+/// Fetches and checks a JWKS document.
+async fn fetch_jwks(url: &str) -> Result<KeySet, ConfigError> {
+    let fail = |reason: String| ConfigError::Fetch {
+        url: url.to_owned(),
+        reason,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| fail(e.to_string()))?;
+    let loopback = match parsed.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    // Keys decide who is trusted: never over a channel anyone could alter.
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        return Err(fail(
+            "only https URLs are fetched (http on loopback only)".into(),
+        ));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut response = client
+        .get(parsed)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(fail(format!("answered {}", response.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_JWKS_BYTES {
+            return Err(fail(format!("larger than {MAX_JWKS_BYTES} bytes")));
+        }
+    }
+    let text = String::from_utf8(body).map_err(|_| fail("not UTF-8".into()))?;
+    KeySet::from_jwks_json(&text)
 }
 
 /// One verification key of an issuer.
@@ -279,12 +341,18 @@ mod tests {
     }
 
     #[test]
-    fn url_sources_are_refused_for_now() {
+    fn url_sources_need_a_fetch_and_only_https_or_loopback_is_fetched() {
         let source: KeySource =
             serde_json::from_str(r#"{"source":"url","url":"https://idp.test/jwks"}"#).unwrap();
-        assert!(matches!(
-            source.load(),
-            Err(ConfigError::UrlSourceUnsupported(_))
-        ));
+        assert!(matches!(source.load(), Err(ConfigError::NeedsFetch(_))));
+        assert_eq!(source.refresh(), Some(DEFAULT_REFRESH));
+        let plain: KeySource =
+            serde_json::from_str(r#"{"source":"url","url":"http://idp.test/jwks"}"#).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let error = runtime.block_on(plain.fetch()).unwrap_err();
+        assert!(error.to_string().contains("only https"), "{error}");
     }
 }

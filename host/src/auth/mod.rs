@@ -15,6 +15,7 @@ pub mod extract;
 pub mod identity;
 pub mod keys;
 pub mod oauth;
+pub mod refresh;
 pub mod verify;
 
 pub use dev_issuer::DevIssuer;

@@ -118,6 +118,9 @@ pub struct Verifier {
     issuers: RwLock<Vec<TrustedIssuer>>,
     leeway: u64,
     cache: TokenCache,
+    /// Woken when a token names a key no issuer has: a key set fetched
+    /// from a URL may have rotated (see [`super::refresh`]).
+    unknown_key: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -151,10 +154,35 @@ impl Verifier {
             issuers: RwLock::new(issuers),
             leeway: options.leeway.as_secs(),
             cache: TokenCache::new(options.cache_capacity),
+            unknown_key: tokio::sync::Notify::new(),
         })
     }
 
-    /// A verifier for configured issuers, loading their keys.
+    /// A verifier for configured issuers, fetching the key sets that come
+    /// from URLs.
+    pub async fn load(
+        configs: &[IssuerConfig],
+        options: VerifierOptions,
+    ) -> Result<Verifier, ConfigError> {
+        let mut issuers = Vec::with_capacity(configs.len());
+        for config in configs {
+            issuers.push(TrustedIssuer::new(
+                config.issuer.clone(),
+                config.audience.clone(),
+                config.population,
+                config.keys.fetch().await?,
+            ));
+        }
+        Verifier::new(issuers, options)
+    }
+
+    /// Resolves when a token has named a key no trusted issuer has.
+    pub async fn unknown_key_seen(&self) {
+        self.unknown_key.notified().await
+    }
+
+    /// A verifier for configured issuers, loading their keys (files only:
+    /// see [`Verifier::load`] for URLs).
     pub fn from_config(
         configs: &[IssuerConfig],
         options: VerifierOptions,
@@ -243,10 +271,10 @@ impl Verifier {
         if candidates.is_empty() {
             return Err(AuthError::WrongIssuer);
         }
-        let key = candidates
-            .iter()
-            .find_map(|t| t.keys.find(kid))
-            .ok_or(AuthError::UnknownKey)?;
+        let Some(key) = candidates.iter().find_map(|t| t.keys.find(kid)) else {
+            self.unknown_key.notify_one();
+            return Err(AuthError::UnknownKey);
+        };
         check_signature(&parts, alg, key)?;
 
         // Signed by a trusted key: the claims can now be believed.

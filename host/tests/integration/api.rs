@@ -174,21 +174,44 @@ async fn a_patient_reads_and_writes_their_own_measures_as_fhir() {
 async fn no_route_gives_a_patient_another_patients_data() {
     let server = Server::start().await;
     let (other, marker) = other_patient(&server).await;
+    let records = crate::api_records::other_records(&server, other).await;
     let demo = server.token("patient:demo");
     // The routes come from the OpenAPI document, not from a list kept here.
     let (_, _, document) = server.get("/openapi.json").await;
     let document: serde_json::Value = serde_json::from_str(&document).unwrap();
     let mut walked = 0;
     for (path, operations) in document["paths"].as_object().unwrap() {
-        let path = path.replace("{service}", "fr.officine.weight-tracker");
+        // An `{id}` is one of the other patient's records, of the path's type.
+        let id = [
+            ("/fhir/Appointment/", &records.event),
+            ("/fhir/Communication/", &records.message),
+            ("/fhir/Consent/", &records.grant),
+        ]
+        .into_iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or(&records.document, |(_, id)| id);
+        let by_id = path.contains("{id}");
+        let path = path
+            .replace("{service}", "fr.officine.weight-tracker")
+            .replace("{id}", id);
         for method in operations.as_object().unwrap().keys() {
             let method = method.to_ascii_uppercase();
             let body = if method == "GET" { "" } else { "{}" };
             let (status, _, body) = server.send(&method, &path, Some(&demo), body).await;
             assert!(status < 500, "{method} {path}: {status} {body}");
+            if by_id && method == "GET" && path.starts_with("/fhir/") {
+                assert_eq!(
+                    status, 404,
+                    "{method} {path} reaches another patient's record"
+                );
+            }
             assert!(
                 !body.contains(other),
                 "{method} {path} leaks {other}: {body}"
+            );
+            assert!(
+                !body.contains(records.marker),
+                "{method} {path} leaks a record: {body}"
             );
             assert!(
                 !body.contains(&marker.to_string()),

@@ -603,7 +603,7 @@ fn replacing_an_issuers_keys_withdraws_its_old_key_at_once() {
 }
 
 #[test]
-fn issuer_configuration_reads_from_toml_like_json_and_refuses_url_sources_for_now() {
+fn issuer_configuration_reads_from_toml_like_json_and_needs_a_fetch_for_urls() {
     let config: IssuerConfig = serde_json::from_value(json!({
         "issuer": "https://idp.test", "audience": "a", "population": "regulator",
         "keys": { "source": "url", "url": "https://idp.test/jwks", "refresh_seconds": 600 },
@@ -630,6 +630,86 @@ fn issuer_configuration_reads_from_toml_like_json_and_refuses_url_sources_for_no
         }))
         .is_err()
     );
+}
+
+/// An identity provider publishing its key set on loopback; the set it
+/// serves can be swapped, as a provider rotating its keys does.
+async fn jwks_server(jwks: Arc<std::sync::Mutex<String>>) -> std::net::SocketAddr {
+    let app = Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let jwks = jwks.clone();
+            async move { jwks.lock().unwrap().clone() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_fetched_from_a_url_follow_the_issuers_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_dir, new_dir) = (dir.path().join("old"), dir.path().join("new"));
+    std::fs::create_dir_all(&old_dir).unwrap();
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let issuer = "https://patients.test";
+    let old = DevIssuer::load_or_create(&old_dir, issuer).unwrap();
+    let new = DevIssuer::load_or_create(&new_dir, issuer).unwrap();
+    let published = Arc::new(std::sync::Mutex::new(old.jwks_json()));
+    let addr = jwks_server(published.clone()).await;
+    let config: IssuerConfig = serde_json::from_value(json!({
+        "issuer": issuer,
+        "audience": DevIssuer::audience(Population::Patient),
+        "population": "patient",
+        "keys": { "source": "url", "url": format!("http://{addr}/jwks.json"), "refresh_seconds": 3600 },
+    }))
+    .unwrap();
+    let verifier = Arc::new(
+        Verifier::load(std::slice::from_ref(&config), VerifierOptions::default())
+            .await
+            .unwrap(),
+    );
+    let refresher = officine_host::auth::refresh::spawn_with(
+        verifier.clone(),
+        std::slice::from_ref(&config),
+        std::time::Duration::from_millis(50),
+    )
+    .expect("a URL source is refreshed");
+    let lifetime = std::time::Duration::from_secs(300);
+    verifier.verify(&old.mint(&demo(), lifetime)).unwrap();
+
+    // The provider rotates: a token under the new key is at first unknown,
+    // and that makes the verifier fetch the set again.
+    *published.lock().unwrap() = new.jwks_json();
+    let fresh = new.mint(&demo(), lifetime);
+    assert_eq!(verifier.verify(&fresh), Err(AuthError::UnknownKey));
+    let start = std::time::Instant::now();
+    while verifier.verify(&fresh).is_err() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never refreshed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The withdrawn key no longer verifies anything.
+    assert_eq!(
+        verifier.verify(&old.mint(&demo(), lifetime)),
+        Err(AuthError::UnknownKey)
+    );
+    refresher.abort();
+
+    // A plain-http URL elsewhere than loopback is never fetched.
+    let remote: IssuerConfig = serde_json::from_value(json!({
+        "issuer": issuer, "audience": "a", "population": "patient",
+        "keys": { "source": "url", "url": "http://patients.test/jwks.json" },
+    }))
+    .unwrap();
+    let error = Verifier::load(&[remote], VerifierOptions::default())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("only https"), "{error}");
 }
 
 // --- axum ----------------------------------------------------------------

@@ -4,6 +4,8 @@ mod server;
 mod support;
 
 mod api;
+mod api_records;
+mod api_registry;
 mod auth;
 mod commands;
 mod consent;
@@ -13,5 +15,6 @@ mod limits;
 mod listing;
 mod loading;
 mod platform;
+mod schema;
 mod serve;
 mod weight_tracker;
