@@ -111,7 +111,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<CatalogueEnt
     params(("service" = String, Path, description = "The service id, e.g. fr.officine.weight-tracker")),
     responses(
         (status = 200, description = "The service", body = CatalogueEntry),
-        (status = 404, description = "No listed service with this id", body = super::Problem)
+        (status = 404, description = "No listed service with this id", content_type = "application/problem+json", body = super::Problem)
     )
 )]
 pub async fn show(
