@@ -138,7 +138,7 @@ pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", options.listen))?;
     let addr = listener.local_addr()?;
-    println!("Officine (development mode: no authentication, demo patient only)");
+    println!("Officine (development mode: built-in token issuer, demo patient)");
     println!("  data:      {}", options.data_dir.display());
     println!("  platform:  http://{addr}/");
     for (label, service) in app.services() {
