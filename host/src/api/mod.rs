@@ -173,6 +173,7 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
             patient::search_observations,
             patient::create_observation
         ))
+        .routes(routes!(patient::read_observation))
         .routes(routes!(records::search_appointments))
         .routes(routes!(records::search_documents))
         .routes(routes!(records::read_binary))

@@ -4,7 +4,7 @@
 //! else: no route names a patient, so none can reach another's data.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use officine_policy::MeasureKind;
@@ -71,6 +71,37 @@ pub async fn search_observations(
         StatusCode::OK,
         &Bundle::searchset(super::records::FHIR_BASE, resources),
     )
+}
+
+/// One of the patient's measures.
+#[utoipa::path(
+    get,
+    path = "/fhir/Observation/{id}",
+    tag = "patient",
+    params(("id" = String, Path, description = "The Observation's id")),
+    responses(
+        (status = 200, description = "The Observation", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid patient token"),
+        (status = 403, description = "The token is not a patient's"),
+        (status = 404, description = "No such Observation of this patient (OperationOutcome)", content_type = "application/fhir+json", body = Object)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn read_observation(
+    State(state): State<ApiState>,
+    PatientIdentity(patient): PatientIdentity,
+    Path(id): Path<String>,
+) -> Response {
+    match measures::by_id(&state.db, &patient.subject, &id).await {
+        Ok(Some(measure)) => {
+            let resource =
+                observation::from_measure(&patient.subject, &measure, &MeasureDetails::default());
+            fhir_response(StatusCode::OK, &resource)
+        }
+        // Another patient's id answers exactly as an unknown one.
+        Ok(None) => outcome(OperationOutcome::not_found("Observation", &id)),
+        Err(error) => unavailable(error),
+    }
 }
 
 /// Records a measure the patient took. BMI is computed by the platform

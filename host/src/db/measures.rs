@@ -63,6 +63,18 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+/// One of the patient's measures, by id (`None` for an unknown id and for
+/// another patient's alike).
+pub async fn by_id(db: &Db, patient: &PatientId, id: &str) -> Result<Option<Measure>> {
+    let sql = format!("SELECT {COLUMNS} FROM measures WHERE patient_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(patient.as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Every kind, from any date: what the patient reads.
 pub fn all_kinds() -> Vec<(&'static str, i64)> {
     MeasureKind::ALL.map(|k| (k.as_str(), i64::MIN)).to_vec()

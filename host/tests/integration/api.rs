@@ -80,11 +80,17 @@ async fn the_openapi_document_describes_every_route() {
 
 /// A second patient with a measure no other patient has.
 async fn other_patient(server: &Server) -> (&'static str, f64) {
+    let (id, marker, _) = other_patient_measure(server).await;
+    (id, marker)
+}
+
+/// A second patient, a measure no other patient has, and its id.
+async fn other_patient_measure(server: &Server) -> (&'static str, f64, String) {
     use officine_host::model::{MeasureKind, PatientId, Writer};
     let other = PatientId::new("other-patient");
     server.db.ensure_patient(&other, "Other").await.unwrap();
     let marker = 123.456;
-    officine_host::db::measures::add(
+    let measure = officine_host::db::measures::add(
         &server.db,
         &other,
         &Writer::Patient,
@@ -93,8 +99,9 @@ async fn other_patient(server: &Server) -> (&'static str, f64) {
         1_700_000_000_000,
     )
     .await
-    .unwrap();
-    ("other-patient", marker)
+    .unwrap()
+    .expect("the patient's own write is recorded");
+    ("other-patient", marker, measure.id)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,10 +149,14 @@ async fn a_patient_reads_and_writes_their_own_measures_as_fhir() {
         .send("POST", "/fhir/Observation", Some(&demo), weight)
         .await;
     assert_eq!(status, 201, "{body}");
-    assert!(
-        header(&headers, "location")
-            .unwrap()
-            .starts_with("/fhir/Observation/")
+    let location = header(&headers, "location").unwrap().to_owned();
+    assert!(location.starts_with("/fhir/Observation/"), "{location}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (status, _, read) = server.send("GET", &location, Some(&demo), "").await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&read).unwrap(),
+        created
     );
     let bmi = weight
         .replace("29463-7", "39156-5")
@@ -173,7 +184,7 @@ async fn a_patient_reads_and_writes_their_own_measures_as_fhir() {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_route_gives_a_patient_another_patients_data() {
     let server = Server::start().await;
-    let (other, marker) = other_patient(&server).await;
+    let (other, marker, measure) = other_patient_measure(&server).await;
     let records = crate::api_records::other_records(&server, other).await;
     let demo = server.token("patient:demo");
     // The routes come from the OpenAPI document, not from a list kept here.
@@ -186,6 +197,7 @@ async fn no_route_gives_a_patient_another_patients_data() {
             ("/fhir/Appointment/", &records.event),
             ("/fhir/Communication/", &records.message),
             ("/fhir/Consent/", &records.grant),
+            ("/fhir/Observation/", &measure),
         ]
         .into_iter()
         .find(|(prefix, _)| path.starts_with(prefix))
