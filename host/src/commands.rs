@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use officine_host::listing::releases::{self, Submission};
+use officine_host::listing::releases::{self, Change, Submission};
 use officine_host::listing::{Registry, RegistryKeys, keys};
 use officine_host::runtime::{Runtime, RuntimeConfig};
 use officine_registry::keys::{KeyId, KeyPair, PublicKey};
@@ -313,13 +313,6 @@ pub async fn review(command: ReviewCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a regulator does to a listed release.
-pub enum Change {
-    Suspend,
-    Reinstate,
-    Withdraw,
-}
-
 pub async fn change(change: Change, args: StateChange) -> anyhow::Result<()> {
     let StateChange {
         release,
@@ -327,11 +320,7 @@ pub async fn change(change: Change, args: StateChange) -> anyhow::Result<()> {
         data,
     } = args;
     let registry = registry(&data).await?;
-    let stored = match change {
-        Change::Suspend => registry.suspend(&release, &reason).await?,
-        Change::Reinstate => registry.reinstate(&release, &reason).await?,
-        Change::Withdraw => registry.withdraw(&release, &reason).await?,
-    };
+    let stored = registry.change(change, &release, &reason).await?;
     println!("{} is {}", stored.name(), stored.state);
     Ok(())
 }

@@ -576,9 +576,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
             data,
         } => commands::submit(&manifest, &component, bundle, &data).await,
         Command::Review { command } => commands::review(command).await,
-        Command::Suspend(change) => commands::change(commands::Change::Suspend, change).await,
-        Command::Reinstate(change) => commands::change(commands::Change::Reinstate, change).await,
-        Command::Withdraw(change) => commands::change(commands::Change::Withdraw, change).await,
+        Command::Suspend(change) => {
+            commands::change(officine_host::listing::releases::Change::Suspend, change).await
+        }
+        Command::Reinstate(change) => {
+            commands::change(officine_host::listing::releases::Change::Reinstate, change).await
+        }
+        Command::Withdraw(change) => {
+            commands::change(officine_host::listing::releases::Change::Withdraw, change).await
+        }
         Command::Log { command } => commands::log(command).await,
         Command::Grants { patient, data } => {
             let patient = parse_patient(&patient)?;

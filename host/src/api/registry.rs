@@ -41,7 +41,7 @@ use super::{ApiError, ApiState, Problem};
 use crate::auth::{EditorIdentity, Identity, RegulatorIdentity};
 use crate::fhir::datetime::instant;
 use crate::listing::keys::{self, EditorKey};
-use crate::listing::releases::{self, StoredRelease, Submission};
+use crate::listing::releases::{self, Change, StoredRelease, Submission};
 use crate::listing::{ListingError, log};
 
 /// The largest submission body read: the component travels in it, in
@@ -760,14 +760,6 @@ pub async fn decide(
     Ok(stepped(&regulator.subject, "decide", &stored))
 }
 
-/// What a regulator does to a listed (or suspended) release.
-#[derive(Clone, Copy)]
-enum Change {
-    Suspend,
-    Reinstate,
-    Withdraw,
-}
-
 async fn change(
     state: &ApiState,
     regulator: &str,
@@ -776,12 +768,8 @@ async fn change(
     reason: &str,
 ) -> Result<axum::Json<ReleaseDetail>, ApiError> {
     reason_required(reason)?;
-    let (step, stored) = match change {
-        Change::Suspend => ("suspend", state.registry.suspend(name, reason).await?),
-        Change::Reinstate => ("reinstate", state.registry.reinstate(name, reason).await?),
-        Change::Withdraw => ("withdraw", state.registry.withdraw(name, reason).await?),
-    };
-    Ok(stepped(regulator, step, &stored))
+    let stored = state.registry.change(change, name, reason).await?;
+    Ok(stepped(regulator, change.as_str(), &stored))
 }
 
 /// Suspends a listed release: every host refuses its next invocation

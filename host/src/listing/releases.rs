@@ -139,6 +139,28 @@ pub async fn component(db: &Db, digest: &Sha256Digest) -> Result<Option<Vec<u8>>
     Ok(row.map(|row| row.try_get(0)).transpose()?)
 }
 
+/// What a regulator does to a listed (or suspended) release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Listed → suspended: hosts refuse new invocations at once.
+    Suspend,
+    /// Suspended → listed.
+    Reinstate,
+    /// Listed or suspended → withdrawn, for good.
+    Withdraw,
+}
+
+impl Change {
+    /// The step's name, as commands and logs say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Suspend => "suspend",
+            Change::Reinstate => "reinstate",
+            Change::Withdraw => "withdraw",
+        }
+    }
+}
+
 /// What an editor submits.
 pub struct Submission<'a> {
     pub manifest: Manifest,
@@ -334,22 +356,35 @@ impl Registry {
         self.apply(name, Action::Decide(decision), Some(set)).await
     }
 
+    /// Suspends, reinstates or withdraws a release, with its reason.
+    pub async fn change(
+        &self,
+        change: Change,
+        name: &str,
+        reason: &str,
+    ) -> Result<StoredRelease, ListingError> {
+        let reason = reason.to_owned();
+        let action = match change {
+            Change::Suspend => Action::Suspend { reason },
+            Change::Reinstate => Action::Reinstate { reason },
+            Change::Withdraw => Action::Withdraw { reason },
+        };
+        self.apply(name, action, None).await
+    }
+
     /// Suspends a listed release: hosts refuse new invocations at once.
     pub async fn suspend(&self, name: &str, reason: &str) -> Result<StoredRelease, ListingError> {
-        let reason = reason.to_owned();
-        self.apply(name, Action::Suspend { reason }, None).await
+        self.change(Change::Suspend, name, reason).await
     }
 
     /// Lists a suspended release again.
     pub async fn reinstate(&self, name: &str, reason: &str) -> Result<StoredRelease, ListingError> {
-        let reason = reason.to_owned();
-        self.apply(name, Action::Reinstate { reason }, None).await
+        self.change(Change::Reinstate, name, reason).await
     }
 
     /// Withdraws a listed or suspended release, for good.
     pub async fn withdraw(&self, name: &str, reason: &str) -> Result<StoredRelease, ListingError> {
-        let reason = reason.to_owned();
-        self.apply(name, Action::Withdraw { reason }, None).await
+        self.change(Change::Withdraw, name, reason).await
     }
 
     /// One workflow step: the state change, its log entry and checkpoint,

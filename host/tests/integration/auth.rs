@@ -27,6 +27,8 @@ use officine_host::model::PatientId;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+use crate::support::python_venv;
+
 const DEV_ISSUER: &str = "http://127.0.0.1:8080/dev-issuer";
 const PY_ISSUER: &str = "https://pyjwt.officine.test";
 const PY_AUDIENCE: &str = "officine-api";
@@ -38,63 +40,17 @@ fn kit() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/auth")
 }
 
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    )
-}
-
-fn run(command: &mut Command, what: &str) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// Installs the pinned PyJWT once per test binary; returns the virtual
+/// The pinned PyJWT, installed once per test binary; returns the virtual
 /// environment's interpreter.
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let venv = target().join("auth/venv");
-        let python = venv.join("bin/python");
-        let installed = python.is_file()
-            && Command::new(&python)
-                .args(["-c", "import jwt, cryptography"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-        if !installed {
-            run(
-                Command::new("python3")
-                    .args(["-m", "venv", "--without-pip"])
-                    .arg(&venv),
-                "creating a Python virtual environment",
-            );
-            run(
-                Command::new("python3")
-                    .args([
-                        "-m",
-                        "pip",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--python",
-                    ])
-                    .arg(&python)
-                    .args(["install", "-r"])
-                    .arg(kit().join("requirements.txt")),
-                "installing PyJWT (pip)",
-            );
-        }
-        python
-    })
+    PYTHON.get_or_init(|| python_venv("auth", &kit().join("requirements.txt")).join("bin/python"))
+}
+
+/// Runs `command`, which must succeed; returns its standard output, trimmed.
+fn run(command: &mut Command, what: &str) -> String {
+    let output = crate::support::run(command, what);
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 fn mint_py(args: &[&str]) -> String {

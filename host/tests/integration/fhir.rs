@@ -23,7 +23,7 @@ use officine_host::fhir::{
 use officine_host::model::{self, ComponentDigest, MeasureKind, ServiceId, Writer, now_millis};
 use serde_json::Value;
 
-use crate::support::Scratch;
+use crate::support::{Scratch, python_venv};
 
 const BASE: &str = "https://officine.test/fhir";
 const SERVICE: &str = "fr.example.fhir-check";
@@ -32,60 +32,11 @@ fn kit() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir")
 }
 
-fn run(command: &mut Command, what: &str) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-/// Installs the pinned validator once per test binary; returns the Python
-/// interpreter of its virtual environment.
+/// The pinned validator, installed once per test binary; returns the
+/// Python interpreter of its virtual environment.
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-            PathBuf::from,
-        );
-        let venv = target.join("fhir/venv");
-        let python = venv.join("bin/python");
-        let installed = python.is_file()
-            && Command::new(&python)
-                .args(["-c", "import fhir.resources.R4B"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-        if !installed {
-            run(
-                Command::new("python3")
-                    .args(["-m", "venv", "--without-pip", "--clear"])
-                    .arg(&venv),
-                "creating a Python virtual environment",
-            );
-            run(
-                Command::new("python3")
-                    .args([
-                        "-m",
-                        "pip",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--python",
-                    ])
-                    .arg(&python)
-                    .args(["install", "-r"])
-                    .arg(kit().join("requirements.txt")),
-                "installing fhir.resources (pip)",
-            );
-        }
-        python
-    })
+    PYTHON.get_or_init(|| python_venv("fhir", &kit().join("requirements.txt")).join("bin/python"))
 }
 
 /// Runs the validator on `dir`.

@@ -22,7 +22,7 @@ use officine_registry::keys::KeyPair;
 use officine_registry::signature::Bundle;
 use officine_registry::{LegalId, Manifest, Release};
 
-use crate::support::{runtime, weight_tracker_bytes};
+use crate::support::{python_venv, run, runtime, weight_tracker_bytes};
 
 const MANIFEST: &str = include_str!("../../../plugins/weight-tracker/officine.toml");
 const SUBJECT: &str = "https://editors.officine.test/alice";
@@ -30,19 +30,6 @@ const ISSUER: &str = "https://issuer.officine.test";
 
 fn kit() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
-}
-
-fn run(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Installs the pinned clients once per test binary; returns the Python
@@ -65,40 +52,7 @@ fn clients() -> &'static Path {
                 "installing sigstore-js (npm ci)",
             );
         }
-        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-            PathBuf::from,
-        );
-        let venv = target.join("interop/venv");
-        let python = venv.join("bin/python");
-        let installed = python.is_file()
-            && Command::new(&python)
-                .args(["-c", "import sigstore"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-        if !installed {
-            run(
-                Command::new("python3")
-                    .args(["-m", "venv", "--without-pip"])
-                    .arg(&venv),
-                "creating a Python virtual environment",
-            );
-            run(
-                Command::new("python3")
-                    .args([
-                        "-m",
-                        "pip",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--python",
-                    ])
-                    .arg(&python)
-                    .args(["install", "-r"])
-                    .arg(kit.join("requirements.txt")),
-                "installing sigstore-python (pip)",
-            );
-        }
-        python
+        python_venv("interop", &kit.join("requirements.txt")).join("bin/python")
     })
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::server::Server;
+use crate::support::python_venv;
 
 /// The checks: no 5xx, and each answer conforms to its documented schema.
 const CHECKS: &str = "not_a_server_error,response_schema_conformance";
@@ -31,69 +32,12 @@ fn kit() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis")
 }
 
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    )
-}
-
-fn run(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Installs the pinned schemathesis once per test binary (again whenever
+/// The pinned schemathesis, installed once per test binary (again whenever
 /// the pins change); returns its command-line entry point.
 fn schemathesis() -> &'static Path {
     static CLI: OnceLock<PathBuf> = OnceLock::new();
     CLI.get_or_init(|| {
-        let requirements = kit().join("requirements.txt");
-        let pins = std::fs::read_to_string(&requirements).unwrap();
-        let venv = target().join("schemathesis/venv");
-        let cli = venv.join("bin/schemathesis");
-        // The pins the environment was installed from, once it was.
-        let stamp = venv.join("installed-requirements.txt");
-        let installed = std::fs::read_to_string(&stamp).is_ok_and(|done| done == pins)
-            && Command::new(&cli)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success());
-        if !installed {
-            let started = Instant::now();
-            run(
-                Command::new("python3")
-                    .args(["-m", "venv", "--without-pip", "--clear"])
-                    .arg(&venv),
-                "creating a Python virtual environment",
-            );
-            // Every dependency is pinned: nothing is left to resolve.
-            run(
-                Command::new("python3")
-                    .args([
-                        "-m",
-                        "pip",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--python",
-                    ])
-                    .arg(venv.join("bin/python"))
-                    .args(["install", "--no-deps", "-r"])
-                    .arg(&requirements),
-                "installing schemathesis (pip)",
-            );
-            std::fs::write(&stamp, &pins).unwrap();
-            eprintln!("schemathesis installed in {:.1?}", started.elapsed());
-        }
-        cli
+        python_venv("schemathesis", &kit().join("requirements.txt")).join("bin/schemathesis")
     })
 }
 

@@ -239,3 +239,63 @@ pub const MINIMAL_SERVICE: &str = r#"
     (i32.store (i32.const 32) (i32.const 0))
     (i32.const 16)))
 "#;
+
+/// The Cargo target directory, where test tools are installed.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+/// Runs `command` and panics, with its output, unless it succeeds.
+pub fn run(command: &mut std::process::Command, what: &str) -> std::process::Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A Python virtual environment `TARGET/<name>/venv` holding the pinned
+/// packages of `requirements`: installed on first use, and again whenever
+/// the pins change, so a test run installs what it needs itself. Returns
+/// the environment's directory (`bin/python` is its interpreter).
+pub fn python_venv(name: &str, requirements: &std::path::Path) -> PathBuf {
+    let pins = std::fs::read_to_string(requirements)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", requirements.display()));
+    let venv = target_dir().join(name).join("venv");
+    // The pins the environment was installed from, once it was.
+    let stamp = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|done| done == pins) {
+        return venv;
+    }
+    run(
+        std::process::Command::new("python3")
+            .args(["-m", "venv", "--without-pip", "--clear"])
+            .arg(&venv),
+        "creating a Python virtual environment",
+    );
+    run(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--python",
+            ])
+            .arg(venv.join("bin/python"))
+            .args(["install", "-r"])
+            .arg(requirements),
+        &format!("installing {} (pip)", requirements.display()),
+    );
+    std::fs::write(&stamp, &pins).unwrap();
+    venv
+}
