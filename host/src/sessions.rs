@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 use sqlx::Row;
 
+use crate::db::read::Select;
 use crate::db::{Db, Result};
 use crate::model::{PatientId, ServiceId};
 
@@ -112,19 +113,16 @@ pub async fn patient(
     service: &ServiceId,
     now: i64,
 ) -> Result<Option<PatientId>> {
-    let row = sqlx::query(
+    let patient = Select::new(
         "SELECT patient_id FROM service_sessions \
          WHERE token_hash = $1 AND service_id = $2 AND expires_at > $3",
     )
     .bind(hash(token))
     .bind(service.as_str())
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db, |row| row.text(0))
     .await?;
-    Ok(row
-        .map(|row| row.try_get::<String, _>(0))
-        .transpose()?
-        .map(PatientId::new))
+    Ok(patient.map(PatientId::new))
 }
 
 /// Removes expired codes and sessions.

@@ -1,8 +1,8 @@
 //! The patient's health agenda.
 
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
+use super::read::{Row, Select};
 use super::{GrantGuard, Reader, Result, decode};
 use crate::db::Db;
 use crate::model::{self, ComponentDigest, Origin, PatientId, ServiceId, Writer};
@@ -73,12 +73,11 @@ pub async fn list(
         reader.condition(4),
         super::limit(limit, MAX_ROWS)
     );
-    let query = sqlx::query(AssertSqlSafe(sql))
+    let select = Select::new(sql)
         .bind(patient.as_str())
         .bind(since)
         .bind(until);
-    let rows = reader.bind(query).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    reader.bind(select).fetch_all(db, from_row).await
 }
 
 /// One event of the patient's starting at or after `from`, if it exists.
@@ -93,12 +92,8 @@ pub async fn get(
         "SELECT {COLUMNS} FROM agenda_events WHERE patient_id = $1 AND id = $2 AND starts_at >= $3{}",
         reader.condition(4)
     );
-    let query = sqlx::query(AssertSqlSafe(sql))
-        .bind(patient.as_str())
-        .bind(id)
-        .bind(from);
-    let row = reader.bind(query).fetch_optional(db.pool()).await?;
-    row.as_ref().map(from_row).transpose()
+    let select = Select::new(sql).bind(patient.as_str()).bind(id).bind(from);
+    reader.bind(select).fetch_optional(db, from_row).await
 }
 
 /// Adds an event; `None` when a service's grant no longer stands.
@@ -206,21 +201,18 @@ pub async fn remove_own(db: &Db, own: OwnEvent<'_>) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
-fn from_row(row: &AnyRow) -> Result<Event> {
+/// Decodes a row of [`COLUMNS`], by position.
+fn from_row(row: &dyn Row) -> Result<Event> {
     Ok(Event {
-        id: row.try_get("id")?,
+        id: row.text(0)?,
         draft: EventDraft {
-            kind: decode("agenda_events.kind", row.try_get("kind")?, EventKind::parse)?,
-            title: row.try_get("title")?,
-            starts_at: row.try_get("starts_at")?,
-            ends_at: row.try_get("ends_at")?,
-            place: row.try_get("place")?,
+            kind: decode("agenda_events.kind", row.text(1)?, EventKind::parse)?,
+            title: row.text(2)?,
+            starts_at: row.int(3)?,
+            ends_at: row.int_or_null(4)?,
+            place: row.text_or_null(5)?,
         },
-        origin: decode(
-            "agenda_events.origin",
-            row.try_get("origin")?,
-            Origin::parse,
-        )?,
-        written_by: row.try_get("written_by")?,
+        origin: decode("agenda_events.origin", row.text(6)?, Origin::parse)?,
+        written_by: row.text_or_null(7)?,
     })
 }

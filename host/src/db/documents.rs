@@ -3,9 +3,9 @@
 //! Every read here leaves out documents the patient hid or their author
 //! masked: they are not merely filtered later, they are never selected.
 
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
+use super::read::{Row, Select};
 use super::{Reader, Result, Windows, decode};
 use crate::db::Db;
 use crate::model::{self, DocumentCategory, Origin, PatientId, Writer};
@@ -75,15 +75,12 @@ pub async fn list(
         super::limit(q.limit, MAX_ROWS)
     );
     let (since, until) = super::range(q.since, q.until);
-    let query = sqlx::query(AssertSqlSafe(sql))
+    let select = Select::new(sql)
         .bind(patient.as_str())
         .bind(since)
-        .bind(until);
-    let rows = reader
-        .bind(super::bind_params(query, &params))
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .bind(until)
+        .bind_all(params);
+    reader.bind(select).fetch_all(db, from_row).await
 }
 
 /// Every category, from any date: what the patient reads.
@@ -111,15 +108,14 @@ pub async fn content(
          AND {allowed}{}",
         reader.condition(3 + params.len())
     );
-    let query = sqlx::query(AssertSqlSafe(sql))
+    let select = Select::new(sql)
         .bind(patient.as_str())
-        .bind(id);
-    let row = reader
-        .bind(super::bind_params(query, &params))
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|row| row.try_get::<Vec<u8>, _>(0).map_err(Into::into))
-        .transpose()
+        .bind(id)
+        .bind_all(params);
+    reader
+        .bind(select)
+        .fetch_optional(db, |row| row.blob(0))
+        .await
 }
 
 pub async fn add(
@@ -183,20 +179,18 @@ pub async fn set_hidden(db: &Db, patient: &PatientId, id: &str, hidden: bool) ->
     Ok(done.rows_affected() > 0)
 }
 
-fn from_row(row: &AnyRow) -> Result<DocumentMeta> {
-    let size: i64 = row.try_get("size")?;
+/// Decodes a row of [`COLUMNS`], by position.
+fn from_row(row: &dyn Row) -> Result<DocumentMeta> {
     Ok(DocumentMeta {
-        id: row.try_get("id")?,
-        category: decode("documents.category", row.try_get("category")?, |s| {
-            s.parse().ok()
-        })?,
-        doc_type: row.try_get("doc_type")?,
-        title: row.try_get("title")?,
-        author: row.try_get("author")?,
-        origin: decode("documents.origin", row.try_get("origin")?, Origin::parse)?,
-        written_by: row.try_get("written_by")?,
-        date: row.try_get("document_date")?,
-        format: row.try_get("format")?,
-        size: size.max(0) as u64,
+        id: row.text(0)?,
+        category: decode("documents.category", row.text(1)?, |s| s.parse().ok())?,
+        doc_type: row.text(2)?,
+        title: row.text(3)?,
+        author: row.text(4)?,
+        origin: decode("documents.origin", row.text(5)?, Origin::parse)?,
+        written_by: row.text_or_null(6)?,
+        date: row.int(7)?,
+        format: row.text(8)?,
+        size: row.int(9)?.max(0) as u64,
     })
 }

@@ -1,12 +1,10 @@
 //! Consent: the services patients can grant, and their grants.
 
-use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
-
+use super::read::{Row, Select};
 use super::{DbError, Result, decode};
 use crate::db::Db;
 use crate::model::{self, GrantId, PatientId, ServiceId};
+use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
 
 /// A service as patients can grant it: what its current version requests,
 /// and the consent sheet that describes it.
@@ -49,23 +47,19 @@ pub async fn register_service(db: &Db, service: &ServiceRecord) -> Result<()> {
 
 /// A registered service.
 pub async fn service(db: &Db, id: &ServiceId) -> Result<Option<ServiceRecord>> {
-    let row = sqlx::query(
+    Select::new(
         "SELECT id, version, name, requested_scopes, sheet_hash FROM services WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(service_from_row).transpose()
+    .fetch_optional(db, service_from_row)
+    .await
 }
 
 /// Every registered service, by id.
 pub async fn services(db: &Db) -> Result<Vec<ServiceRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, version, name, requested_scopes, sheet_hash FROM services ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(service_from_row).collect()
+    Select::new("SELECT id, version, name, requested_scopes, sheet_hash FROM services ORDER BY id")
+        .fetch_all(db, service_from_row)
+        .await
 }
 
 const GRANT_COLUMNS: &str = "id, patient_id, service_id, scopes, starts_at, ends_at, version, \
@@ -82,22 +76,20 @@ pub async fn current(
         "SELECT {GRANT_COLUMNS} FROM grants \
          WHERE patient_id = $1 AND service_id = $2 AND revoked_at IS NULL"
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
+    Select::new(sql)
         .bind(patient.as_str())
         .bind(service.as_str())
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(grant_from_row).transpose()
+        .fetch_optional(db, grant_from_row)
+        .await
 }
 
 /// A grant by id, revoked or not.
 pub async fn by_id(db: &Db, id: &GrantId) -> Result<Option<StoredGrant>> {
     let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    Select::new(sql)
         .bind(id.as_str())
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(grant_from_row).transpose()
+        .fetch_optional(db, grant_from_row)
+        .await
 }
 
 /// The patient's grants, current ones first, then revoked ones, newest first.
@@ -106,11 +98,10 @@ pub async fn for_patient(db: &Db, patient: &PatientId) -> Result<Vec<StoredGrant
         "SELECT {GRANT_COLUMNS} FROM grants WHERE patient_id = $1 \
          ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id"
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
+    Select::new(sql)
         .bind(patient.as_str())
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(grant_from_row).collect()
+        .fetch_all(db, grant_from_row)
+        .await
 }
 
 /// Records `consent` as the patient's grant for the service: a new grant,
@@ -228,58 +219,41 @@ fn scopes_from(column: &'static str, text: String) -> Result<Vec<Scope>> {
         .collect()
 }
 
-fn service_from_row(row: &AnyRow) -> Result<ServiceRecord> {
+/// Decodes `id, version, name, requested_scopes, sheet_hash`, by position.
+fn service_from_row(row: &dyn Row) -> Result<ServiceRecord> {
     Ok(ServiceRecord {
-        id: decode("services.id", row.try_get("id")?, |s| {
-            ServiceId::new(s).ok()
-        })?,
-        version: decode("services.version", row.try_get("version")?, |s| {
-            s.parse().ok()
-        })?,
-        name: row.try_get("name")?,
-        requested: scopes_from(
-            "services.requested_scopes",
-            row.try_get("requested_scopes")?,
-        )?,
-        sheet: decode(
-            "services.sheet_hash",
-            row.try_get("sheet_hash")?,
-            SheetHash::from_hex,
-        )?,
+        id: decode("services.id", row.text(0)?, |s| ServiceId::new(s).ok())?,
+        version: decode("services.version", row.text(1)?, |s| s.parse().ok())?,
+        name: row.text(2)?,
+        requested: scopes_from("services.requested_scopes", row.text(3)?)?,
+        sheet: decode("services.sheet_hash", row.text(4)?, SheetHash::from_hex)?,
     })
 }
 
-fn grant_from_row(row: &AnyRow) -> Result<StoredGrant> {
-    let period = Period::new(row.try_get("starts_at")?, row.try_get("ends_at")?).map_err(|_| {
-        DbError::Corrupt {
-            column: "grants.ends_at",
-            value: "not after starts_at".to_owned(),
-        }
+/// Decodes a row of [`GRANT_COLUMNS`], by position.
+fn grant_from_row(row: &dyn Row) -> Result<StoredGrant> {
+    let period = Period::new(row.int(4)?, row.int(5)?).map_err(|_| DbError::Corrupt {
+        column: "grants.ends_at",
+        value: "not after starts_at".to_owned(),
     })?;
     let consent = Consent {
-        patient: PatientId::new(row.try_get::<String, _>("patient_id")?),
-        service: decode("grants.service_id", row.try_get("service_id")?, |s| {
+        patient: PatientId::new(row.text(1)?),
+        service: decode("grants.service_id", row.text(2)?, |s| {
             ServiceId::new(s).ok()
         })?,
-        scopes: scopes_from("grants.scopes", row.try_get("scopes")?)?,
+        scopes: scopes_from("grants.scopes", row.text(3)?)?,
         period,
-        version: decode("grants.version", row.try_get("version")?, |s| {
-            s.parse().ok()
-        })?,
-        sheet: decode(
-            "grants.sheet_hash",
-            row.try_get("sheet_hash")?,
-            SheetHash::from_hex,
-        )?,
+        version: decode("grants.version", row.text(6)?, |s| s.parse().ok())?,
+        sheet: decode("grants.sheet_hash", row.text(7)?, SheetHash::from_hex)?,
     };
-    let status = match row.try_get::<Option<i64>, _>("revoked_at")? {
+    let status = match row.int_or_null(9)? {
         None => GrantStatus::Active,
         Some(at) => GrantStatus::Revoked { at },
     };
-    let id = GrantId::new(row.try_get::<String, _>("id")?);
+    let id = GrantId::new(row.text(0)?);
     let grant = Grant::restore(id, consent, status);
     Ok(StoredGrant {
         grant,
-        revision: row.try_get("revision")?,
+        revision: row.int(8)?,
     })
 }

@@ -1,8 +1,8 @@
 //! Health measures, and the BMI the platform derives from them.
 
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
+use super::read::{Row, Select};
 use super::{Reader, Result, Windows, decode};
 use crate::db::Db;
 use crate::model::{self, MeasureKind, Origin, PatientId, Writer};
@@ -54,25 +54,23 @@ pub async fn list(
         super::limit(q.limit, MAX_ROWS),
     );
     let (since, until) = super::range(q.since, q.until);
-    let query = sqlx::query(AssertSqlSafe(sql))
+    let select = Select::new(sql)
         .bind(patient.as_str())
         .bind(since)
-        .bind(until);
-    let query = reader.bind(super::bind_params(query, &params));
-    let rows = query.fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+        .bind(until)
+        .bind_all(params);
+    reader.bind(select).fetch_all(db, from_row).await
 }
 
 /// One of the patient's measures, by id (`None` for an unknown id and for
 /// another patient's alike).
 pub async fn by_id(db: &Db, patient: &PatientId, id: &str) -> Result<Option<Measure>> {
     let sql = format!("SELECT {COLUMNS} FROM measures WHERE patient_id = $1 AND id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    Select::new(sql)
         .bind(patient.as_str())
         .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+        .fetch_optional(db, from_row)
+        .await
 }
 
 /// Every kind, from any date: what the patient reads.
@@ -169,13 +167,13 @@ async fn insert(
 }
 
 /// Decodes a row of [`COLUMNS`], by position (this is the hot path).
-fn from_row(row: &AnyRow) -> Result<Measure> {
+fn from_row(row: &dyn Row) -> Result<Measure> {
     Ok(Measure {
-        id: row.try_get(0)?,
-        kind: decode("measures.kind", row.try_get(1)?, |s| s.parse().ok())?,
-        value: row.try_get(2)?,
-        effective_at: row.try_get(3)?,
-        origin: decode("measures.origin", row.try_get(4)?, Origin::parse)?,
-        written_by: row.try_get(5)?,
+        id: row.text(0)?,
+        kind: decode("measures.kind", row.text(1)?, |s| s.parse().ok())?,
+        value: row.real(2)?,
+        effective_at: row.int(3)?,
+        origin: decode("measures.origin", row.text(4)?, Origin::parse)?,
+        written_by: row.text_or_null(5)?,
     })
 }

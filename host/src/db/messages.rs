@@ -1,8 +1,8 @@
 //! Secure messaging: the patient's inbox.
 
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
+use super::read::{Row, Select};
 use super::{Reader, Result, decode, flag};
 use crate::db::Db;
 use crate::model::{self, Origin, PatientId, Writer};
@@ -39,11 +39,10 @@ pub async fn list(
         reader.condition(3),
         super::limit(limit, MAX_ROWS)
     );
-    let query = sqlx::query(AssertSqlSafe(sql))
+    let select = Select::new(sql)
         .bind(patient.as_str())
         .bind(since.unwrap_or(i64::MIN));
-    let rows = reader.bind(query).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    reader.bind(select).fetch_all(db, from_row).await
 }
 
 /// Records a message to the patient. `thread` is `None` for a new thread.
@@ -94,16 +93,17 @@ pub async fn add(
     }))
 }
 
-fn from_row(row: &AnyRow) -> Result<Message> {
+/// Decodes a row of [`COLUMNS`], by position.
+fn from_row(row: &dyn Row) -> Result<Message> {
     Ok(Message {
-        id: row.try_get("id")?,
-        thread: row.try_get("thread_id")?,
-        origin: decode("messages.origin", row.try_get("origin")?, Origin::parse)?,
-        sender: row.try_get("sender")?,
-        subject: row.try_get("subject")?,
-        body: row.try_get("body")?,
-        sent_at: row.try_get("sent_at")?,
-        read: flag(row.try_get("is_read")?),
-        written_by: row.try_get("written_by")?,
+        id: row.text(0)?,
+        thread: row.text(1)?,
+        origin: decode("messages.origin", row.text(2)?, Origin::parse)?,
+        sender: row.text(3)?,
+        subject: row.text(4)?,
+        body: row.text(5)?,
+        sent_at: row.int(6)?,
+        read: flag(row.int(7)?),
+        written_by: row.text_or_null(8)?,
     })
 }

@@ -10,18 +10,22 @@ pub mod documents;
 pub mod grants;
 pub mod measures;
 pub mod messages;
+pub(crate) mod read;
 pub mod seed;
 pub mod storage;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
-use sqlx::query::{Query, QueryAs};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Executor};
 
 use crate::model::{GrantId, PatientId, Writer, now_millis};
+use read::{Readers, Select};
 
 /// A storage failure. Callers report it as `unavailable` to components and
 /// log the detail on the host side; it never reaches a component.
@@ -29,6 +33,10 @@ use crate::model::{GrantId, PatientId, Writer, now_millis};
 pub enum DbError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no value bound to placeholder ${position}")]
+    Unbound { position: usize },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unreadable value in column {column}: {value:?}")]
@@ -43,6 +51,9 @@ pub type Result<T, E = DbError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Connections that read an SQLite file without sqlx's worker thread
+    /// (see [`read`]); `None` for other databases.
+    readers: Option<Arc<Readers>>,
 }
 
 impl Db {
@@ -86,11 +97,20 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Db { pool })
+        // Opened once the schema is in place, since they read only.
+        let readers = SqliteConnectOptions::from_str(url)
+            .ok()
+            .and_then(|options| Readers::for_file(options.get_filename()))
+            .map(Arc::new);
+        Ok(Db { pool, readers })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    fn readers(&self) -> Option<&Readers> {
+        self.readers.as_deref()
     }
 
     /// Creates a patient record if absent.
@@ -109,9 +129,9 @@ impl Db {
 
     /// Whether the patient exists.
     pub async fn patient_exists(&self, patient: &PatientId) -> Result<bool> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM patients WHERE id = $1")
+        let row = Select::new("SELECT 1 FROM patients WHERE id = $1")
             .bind(patient.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self, |_| Ok(()))
             .await?;
         Ok(row.is_some())
     }
@@ -152,14 +172,12 @@ impl GrantGuard {
             .bind(self.revision)
     }
 
-    /// [`bind`](Self::bind), for typed queries.
-    pub(crate) fn bind_as<'q, O>(
-        &self,
-        query: QueryAs<'q, Any, O, AnyArguments>,
-    ) -> QueryAs<'q, Any, O, AnyArguments> {
-        query
-            .bind(self.grant.as_str().to_owned())
-            .bind(self.revision)
+    /// The values of [`condition`](Self::condition), in order, for a read.
+    pub(crate) fn values(&self) -> [read::Value<'_>; 2] {
+        [
+            read::Value::from(self.grant.as_str()),
+            read::Value::Int(self.revision),
+        ]
     }
 }
 
@@ -181,13 +199,14 @@ impl Reader<'_> {
         }
     }
 
-    pub(crate) fn bind<'q>(
-        &self,
-        query: Query<'q, Any, AnyArguments>,
-    ) -> Query<'q, Any, AnyArguments> {
-        match self {
-            Reader::Service(guard) => guard.bind(query),
-            Reader::Owner => query,
+    /// Binds the values of [`condition`](Self::condition), in order.
+    pub(crate) fn bind<'a>(&self, select: Select<'a>) -> Select<'a>
+    where
+        Self: 'a,
+    {
+        match *self {
+            Reader::Service(guard) => select.bind_all(guard.values()),
+            Reader::Owner => select,
         }
     }
 }
@@ -229,7 +248,7 @@ pub(crate) fn windows_condition(
     date_col: &str,
     windows: Windows<'_>,
     first: usize,
-) -> (String, Vec<Param>) {
+) -> (String, Vec<read::Value<'static>>) {
     let mut groups: Vec<(i64, Vec<&'static str>)> = Vec::new();
     for &(code, from) in windows {
         match groups.iter_mut().find(|(f, _)| *f == from) {
@@ -244,7 +263,7 @@ pub(crate) fn windows_condition(
         let placeholders: Vec<String> = codes
             .iter()
             .map(|code| {
-                params.push(Param::Text(code));
+                params.push(read::Value::from(*code));
                 next += 1;
                 format!("${}", next - 1)
             })
@@ -252,32 +271,12 @@ pub(crate) fn windows_condition(
         let mut term = format!("{code_col} IN ({})", placeholders.join(", "));
         if from != i64::MIN {
             term.push_str(&format!(" AND {date_col} >= ${next}"));
-            params.push(Param::Int(from));
+            params.push(read::Value::Int(from));
             next += 1;
         }
         terms.push(format!("({term})"));
     }
     (format!("({})", terms.join(" OR ")), params)
-}
-
-/// A value bound to a generated placeholder.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Param {
-    Text(&'static str),
-    Int(i64),
-}
-
-pub(crate) fn bind_params<'q>(
-    mut query: Query<'q, Any, AnyArguments>,
-    params: &[Param],
-) -> Query<'q, Any, AnyArguments> {
-    for param in params {
-        query = match *param {
-            Param::Text(text) => query.bind(text),
-            Param::Int(value) => query.bind(value),
-        };
-    }
-    query
 }
 
 /// Reads an INTEGER flag portably (booleans do not decode through `Any` on SQLite).

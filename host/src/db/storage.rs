@@ -6,6 +6,7 @@
 
 use sqlx::AssertSqlSafe;
 
+use super::read::Select;
 use super::{GrantGuard, Result};
 use crate::db::Db;
 use crate::model::{PatientId, ServiceId, now_millis};
@@ -49,17 +50,19 @@ pub async fn get(db: &Db, space: Space<'_>, key: &str) -> Result<Lookup> {
           WHERE service_id = $1 AND patient_id = $2 AND key = $3)",
         GrantGuard::condition(4)
     );
-    let query = sqlx::query_as(AssertSqlSafe(sql))
+    Select::new(sql)
         .bind(space.service.as_str())
         .bind(space.patient.as_str())
-        .bind(key);
-    let (stands, value): (i64, Option<Vec<u8>>) =
-        space.guard.bind_as(query).fetch_one(db.pool()).await?;
-    Ok(if stands == 0 {
-        Lookup::GrantGone
-    } else {
-        Lookup::Found(value)
-    })
+        .bind(key)
+        .bind_all(space.guard.values())
+        .fetch_one(db, |row| {
+            Ok(if row.int(0)? == 0 {
+                Lookup::GrantGone
+            } else {
+                Lookup::Found(row.blob_or_null(1)?)
+            })
+        })
+        .await
 }
 
 /// Stores `value` under `key` unless the space (keys and values) would exceed `quota` bytes.
@@ -147,13 +150,14 @@ pub async fn keys(db: &Db, space: Space<'_>) -> Result<Vec<String>> {
         "SELECT key FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND {}",
         GrantGuard::condition(3)
     );
-    let query = sqlx::query_as(AssertSqlSafe(sql))
+    let mut keys = Select::new(sql)
         .bind(space.service.as_str())
-        .bind(space.patient.as_str());
-    let rows: Vec<(String,)> = space.guard.bind_as(query).fetch_all(db.pool()).await?;
+        .bind(space.patient.as_str())
+        .bind_all(space.guard.values())
+        .fetch_all(db, |row| row.text(0))
+        .await?;
     // Sorted here rather than in SQL: byte order does not depend on the
     // database's collation.
-    let mut keys: Vec<String> = rows.into_iter().map(|(k,)| k).collect();
     keys.sort_unstable();
     Ok(keys)
 }

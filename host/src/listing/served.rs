@@ -18,6 +18,7 @@ use officine_registry::signature::{self, Bundle, Identity, TrustedRoot};
 use sqlx::Row;
 
 use super::keys::{self, KeyState};
+use crate::db::read::Select;
 use crate::db::{Db, DbError};
 
 /// Why a component may not be served.
@@ -72,11 +73,9 @@ impl ListingCheck {
 
     /// Whether the component with this digest may be served now.
     pub async fn check(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
-        let generation: i64 =
-            sqlx::query("SELECT generation FROM registry_generation WHERE id = 0")
-                .fetch_one(self.db.pool())
-                .await?
-                .try_get(0)?;
+        let generation = Select::new("SELECT generation FROM registry_generation WHERE id = 0")
+            .fetch_one(&self.db, |row| row.int(0))
+            .await?;
         {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.generation != generation {

@@ -7,7 +7,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 /// Limits and sizes of the runtime. The defaults are the platform's.
 #[derive(Debug, Clone)]
@@ -53,7 +55,10 @@ pub fn build_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
         .total_stacks(slots)
         .max_memory_size(config.memory_per_instance)
         .linear_memory_keep_resident(4 * 1024 * 1024)
-        .table_keep_resident(64 * 1024);
+        .table_keep_resident(64 * 1024)
+        // Where the kernel can say which pages an instance touched (Linux
+        // 6.7+), only those are reset, not the whole resident size.
+        .pagemap_scan(Enabled::Auto);
 
     let mut wasm = Config::new();
     wasm.wasm_component_model(true)
