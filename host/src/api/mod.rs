@@ -165,7 +165,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API's routes and its OpenAPI document.
 pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::list))
         .routes(routes!(catalogue::show))
         .routes(routes!(store::open))
@@ -202,7 +202,50 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registry::list_keys, registry::add_key))
         .routes(routes!(registry::revoke_key))
         .routes(routes!(registry::add_identity))
-        .split_for_parts()
+        .split_for_parts();
+    document_limits(&mut openapi);
+    (router, openapi)
+}
+
+/// Adds the answers of the request limits that every route shares (see
+/// [`router`]) to each operation: 408 everywhere, 413 where a body is read.
+fn document_limits(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let timeout = ResponseBuilder::new()
+        .description(format!(
+            "The request took longer than {} s",
+            REQUEST_TIMEOUT.as_secs()
+        ))
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    let too_large = ResponseBuilder::new()
+        .description(format!("The body is larger than {MAX_BODY} bytes"))
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("408".to_owned())
+                .or_insert_with(|| timeout.clone().into());
+            if operation.request_body.is_some() {
+                responses
+                    .entry("413".to_owned())
+                    .or_insert_with(|| too_large.clone().into());
+            }
+        }
+    }
 }
 
 /// The API, ready to serve: its routes, `/openapi.json`, and the request

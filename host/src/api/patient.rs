@@ -28,8 +28,8 @@ use crate::model::{Writer, now_millis};
     path = "/fhir/Observation",
     tag = "patient",
     params(
-        ("code" = Option<String>, Query, description = "LOINC codes, `http://loinc.org|29463-7` or `29463-7`, comma-separated"),
-        ("date" = Option<String>, Query, description = "`ge2026-01-01`, `lt2026-02-01`…; repeatable"),
+        ("code" = Option<String>, Query, min_length = 1, description = "LOINC codes, `http://loinc.org|29463-7` or `29463-7`, comma-separated"),
+        ("date" = Option<String>, Query, min_length = 1, description = "`ge2026-01-01`, `lt2026-02-01`…; repeatable"),
         ("_count" = Option<u32>, Query, description = "At most this many results")
     ),
     responses(

@@ -91,7 +91,7 @@ fn parse_search(
     path = "/fhir/Appointment",
     tag = "patient",
     params(
-        ("date" = Option<String>, Query, description = "When the event starts: `ge2026-01-01`, `lt2026-02-01`…; repeatable"),
+        ("date" = Option<String>, Query, min_length = 1, description = "When the event starts: `ge2026-01-01`, `lt2026-02-01`…; repeatable"),
         ("_count" = Option<u32>, Query, description = "At most this many results")
     ),
     responses(
@@ -139,7 +139,7 @@ pub async fn search_appointments(
     path = "/fhir/DocumentReference",
     tag = "patient",
     params(
-        ("date" = Option<String>, Query, description = "The document's date: `ge2026-01-01`, `lt2026-02-01`…; repeatable"),
+        ("date" = Option<String>, Query, min_length = 1, description = "The document's date: `ge2026-01-01`, `lt2026-02-01`…; repeatable"),
         ("_count" = Option<u32>, Query, description = "At most this many results")
     ),
     responses(

@@ -349,11 +349,11 @@ pub fn submission() -> UtoipaMethodRouter<ApiState> {
     request_body(content = SubmitRelease, description = "The manifest text, the component in base64 and the Sigstore bundle"),
     responses(
         (status = 201, description = "Submitted; `Location` names the release", body = ReleaseDetail),
-        (status = 400, description = "Refused: the registry's reason; nothing was recorded", body = Problem),
+        (status = 400, description = "Refused: the registry's reason; nothing was recorded", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not an editor's token, or the manifest names another editor (problem details)"),
-        (status = 409, description = "This version, or a newer one, was already submitted", body = Problem),
-        (status = 413, description = "The body is larger than 32 MiB", body = Problem)
+        (status = 409, description = "This version, or a newer one, was already submitted", content_type = "application/problem+json", body = Problem),
+        (status = 413, description = "The body is larger than 32 MiB", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -455,10 +455,10 @@ pub async fn list_own(
     params(("name" = String, Path, description = "`SERVICE@VERSION` (`@` may be written `%40`)")),
     responses(
         (status = 200, description = "The release", body = ReleaseDetail),
-        (status = 400, description = "Not a `SERVICE@VERSION` name", body = Problem),
+        (status = 400, description = "Not a `SERVICE@VERSION` name", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not an editor's token"),
-        (status = 404, description = "No release of this editor by that name", body = Problem)
+        (status = 404, description = "No release of this editor by that name", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -507,7 +507,7 @@ pub async fn list_own_keys(
     responses(
         (status = 200, description = "The requirement set", body = RequirementSetView),
         (status = 401, description = "No valid token"),
-        (status = 403, description = "Neither an editor's nor a regulator's token", body = Problem)
+        (status = 403, description = "Neither an editor's nor a regulator's token", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -555,7 +555,7 @@ pub async fn requirements(identity: Identity) -> Result<axum::Json<RequirementSe
     tag = "registry",
     responses(
         (status = 200, description = "The signed note", content_type = "text/plain", body = String),
-        (status = 404, description = "The log is empty", body = Problem)
+        (status = 404, description = "The log is empty", content_type = "application/problem+json", body = Problem)
     )
 )]
 pub async fn checkpoint(State(state): State<ApiState>) -> Result<Response, ApiError> {
@@ -613,10 +613,10 @@ pub async fn list_all(
     params(("name" = String, Path, description = "`SERVICE@VERSION` (`@` may be written `%40`)")),
     responses(
         (status = 200, description = "The release", body = ReleaseDetail),
-        (status = 400, description = "Not a `SERVICE@VERSION` name", body = Problem),
+        (status = 400, description = "Not a `SERVICE@VERSION` name", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -658,8 +658,8 @@ fn stepped(
         (status = 200, description = "Admissible", body = ReleaseDetail),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not possible in the release's state", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not possible in the release's state", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -682,11 +682,11 @@ pub async fn admit(
     request_body = RejectBody,
     responses(
         (status = 200, description = "Inadmissible", body = ReleaseDetail),
-        (status = 400, description = "No reason, or an empty one", body = Problem),
+        (status = 400, description = "No reason, or an empty one", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not possible in the release's state", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not possible in the release's state", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -716,8 +716,8 @@ pub async fn reject(
         (status = 200, description = "In review", body = ReleaseDetail),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not possible in the release's state", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not possible in the release's state", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -741,11 +741,11 @@ pub async fn start(
     request_body = DecideBody,
     responses(
         (status = 200, description = "Listed or refused, with the decision", body = ReleaseDetail),
-        (status = 400, description = "The verdict file is refused, with every problem", body = Problem),
+        (status = 400, description = "The verdict file is refused, with every problem", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not possible in the release's state", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not possible in the release's state", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -782,11 +782,11 @@ async fn change(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "Suspended", body = ReleaseDetail),
-        (status = 400, description = "No reason", body = Problem),
+        (status = 400, description = "No reason", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not listed", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not listed", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -815,11 +815,11 @@ pub async fn suspend(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "Listed again", body = ReleaseDetail),
-        (status = 400, description = "No reason", body = Problem),
+        (status = 400, description = "No reason", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Not suspended", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not suspended", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -848,11 +848,11 @@ pub async fn reinstate(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "Withdrawn", body = ReleaseDetail),
-        (status = 400, description = "No reason", body = Problem),
+        (status = 400, description = "No reason", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such release", body = Problem),
-        (status = 409, description = "Neither listed nor suspended", body = Problem)
+        (status = 404, description = "No such release", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Neither listed nor suspended", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -901,10 +901,10 @@ pub async fn list_keys(
     request_body = AddKeyBody,
     responses(
         (status = 201, description = "Registered; `Location` names it", body = KeyView),
-        (status = 400, description = "An unreadable editor id or key, or a rotation refused", body = Problem),
+        (status = 400, description = "An unreadable editor id or key, or a rotation refused", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 409, description = "The key is already registered", body = Problem)
+        (status = 409, description = "The key is already registered", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -943,11 +943,11 @@ pub async fn add_key(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "Revoked", body = KeyView),
-        (status = 400, description = "No reason, or not a key id", body = Problem),
+        (status = 400, description = "No reason, or not a key id", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token"),
-        (status = 404, description = "No such key", body = Problem),
-        (status = 409, description = "Already revoked", body = Problem)
+        (status = 404, description = "No such key", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Already revoked", content_type = "application/problem+json", body = Problem)
     ),
     security(("bearer" = []))
 )]
@@ -989,7 +989,7 @@ pub async fn revoke_key(
     request_body = AddIdentityBody,
     responses(
         (status = 204, description = "Registered"),
-        (status = 400, description = "An unreadable editor id, an empty field, or already registered", body = Problem),
+        (status = 400, description = "An unreadable editor id, an empty field, or already registered", content_type = "application/problem+json", body = Problem),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Not a regulator's token")
     ),

@@ -66,9 +66,9 @@ pub struct Landing {
     params(("service" = String, Path, description = "The service id"), Landing),
     responses(
         (status = 303, description = "To the service's own site, with a one-time code"),
-        (status = 400, description = "Not a path on the service's site", body = super::Problem),
+        (status = 400, description = "Not a path on the service's site", content_type = "application/problem+json", body = super::Problem),
         (status = 401, description = "No valid patient token"),
-        (status = 404, description = "No listed service with this id", body = super::Problem)
+        (status = 404, description = "No listed service with this id", content_type = "application/problem+json", body = super::Problem)
     ),
     security(("bearer" = []))
 )]

@@ -224,7 +224,7 @@ impl Registry {
         // Only signed bytes reach the compiler. The component must load and
         // import nothing its manifest does not request.
         let origin = Path::new(manifest.id().as_str());
-        Service::from_parts(runtime, manifest.clone(), component, origin)?;
+        blocking(|| Service::from_parts(runtime, manifest.clone(), component, origin))?;
         // Checked now for a clear early answer, and again in the
         // transaction, where no concurrent submission can slip in between.
         check_newer(
@@ -518,5 +518,15 @@ async fn check_newer(
             latest: latest.to_string(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Runs `work` (a compilation: a fraction of a second of CPU) so that the
+/// server's other requests move to another worker thread meanwhile.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }

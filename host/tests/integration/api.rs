@@ -76,6 +76,20 @@ async fn the_openapi_document_describes_every_route() {
         let (status, _, body) = server.get(path).await;
         assert!(status < 500, "{path}: {status} {body}");
     }
+    // The limits every route shares are documented on each: the deadline
+    // everywhere, the body size wherever a body is read.
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = &operation["responses"];
+            assert!(
+                responses["408"]["content"]["application/problem+json"].is_object(),
+                "{method} {path}: {responses}"
+            );
+            if operation.get("requestBody").is_some() {
+                assert!(responses["413"].is_object(), "{method} {path}: {responses}");
+            }
+        }
+    }
 }
 
 /// A second patient with a measure no other patient has.

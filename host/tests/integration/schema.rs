@@ -135,6 +135,19 @@ async fn schemathesis_run(
     .unwrap()
 }
 
+/// How many operations the served document has under paths starting with `prefix`.
+async fn documented_operations(server: &Server, prefix: &str) -> usize {
+    let (_, _, document) = server.get("/openapi.json").await;
+    let document: Value = serde_json::from_str(&document).unwrap();
+    document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.starts_with(prefix))
+        .map(|(_, operations)| operations.as_object().unwrap().len())
+        .sum()
+}
+
 fn report(output: &Output) -> String {
     format!(
         "{}{}",
@@ -173,18 +186,46 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_documented_sch
         output.status
     );
     // Every documented operation was exercised.
-    let (_, _, document) = server.get("/openapi.json").await;
-    let document: Value = serde_json::from_str(&document).unwrap();
-    let operations: usize = document["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|operations| operations.as_object().unwrap().len())
-        .sum();
+    let operations = documented_operations(&server, "/").await;
     assert!(
         report.contains(&format!("Tested: {operations}\n")),
         "{operations} operations documented:\n{report}"
     );
+}
+
+/// The editors' and the regulators' routes, each run with a token of that
+/// population, so that their answers past authentication are checked too
+/// (with a patient's token they all answer 403).
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_as_an_editor_and_as_a_regulator_finds_nothing_either() {
+    let (server, _, dictionaries) = start().await;
+    for (who, paths) in [
+        ("editor:siret:00000000000018", "/api/registry/"),
+        ("regulator:alice", "/api/regulator/"),
+    ] {
+        let token = server.token(who);
+        let (output, took) = schemathesis_run(
+            format!("http://{}/openapi.json", server.addr),
+            None,
+            &token,
+            &dictionaries,
+            &["--include-path-regex", &format!("^{paths}")],
+        )
+        .await;
+        let report = report(&output);
+        eprintln!("schemathesis as {who} on {paths}: {took:.1?}");
+        assert!(
+            output.status.success(),
+            "schemathesis found problems as {who} ({}):\n{report}",
+            output.status
+        );
+        let operations = documented_operations(&server, paths).await;
+        assert!(operations > 5, "{operations} operations under {paths}");
+        assert!(
+            report.contains(&format!("Tested: {operations}\n")),
+            "{operations} operations documented under {paths}:\n{report}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
