@@ -25,6 +25,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use crate::auth::IssuerConfig;
+use crate::sites::ServiceSites;
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +124,11 @@ pub struct ServeConfig {
     /// populations served.
     #[serde(default)]
     pub issuers: Vec<IssuerConfig>,
+    /// Where services' own sites are: `<label>.<domain>`. Default:
+    /// `http://<label>.svc.localhost`, which only a browser on this machine
+    /// reaches.
+    #[serde(default)]
+    pub sites: ServiceSites,
 }
 
 impl ServeConfig {
@@ -147,6 +153,7 @@ impl ServeConfig {
                 return Err(format!("issuer {:?} is configured twice", issuer.issuer));
             }
         }
+        config.sites.check().map_err(|e| e.to_string())?;
         if config.issuers.is_empty() {
             return Err(
                 "no [[issuers]]: nobody could sign in (officine dev has a built-in one)".into(),
@@ -197,6 +204,22 @@ keys = { source = "file", path = "/etc/officine/patients.jwks.json" }
             Some(SecretSource::Env("OFFICINE_TEST_PSEUDONYM".into()))
         );
         assert_eq!(config.issuers.len(), 1);
+        assert_eq!(config.sites, ServiceSites::default());
+    }
+
+    #[test]
+    fn services_sites_are_configured_under_a_domain_of_the_operators() {
+        let sites = format!("{GOOD}\n[sites]\ndomain = \"svc.sante.example.fr\"\n");
+        let config = ServeConfig::parse(&sites).unwrap();
+        assert_eq!(
+            config.sites.origin("weight-tracker", Some(8443)),
+            "https://weight-tracker.svc.sante.example.fr:8443"
+        );
+        let bad = sites.replace("svc.sante.example.fr", "sante example");
+        let error = ServeConfig::parse(&bad).unwrap_err();
+        assert!(error.contains("sites.domain"), "{error}");
+        let bad = format!("{sites}scheme = \"ftp\"\n");
+        assert!(ServeConfig::parse(&bad).is_err());
     }
 
     #[test]

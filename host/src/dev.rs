@@ -21,6 +21,7 @@ use crate::pseudonym::PseudonymKey;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::server::Server;
 use crate::service::Service;
+use crate::sites::ServiceSites;
 
 /// Where `officine dev` keeps its data, and what it serves.
 #[derive(Debug, Clone)]
@@ -93,6 +94,7 @@ impl Server {
             verifier: Arc::new(issuer.verifier(VerifierOptions::default())),
             registry: registry.clone(),
             runtime: runtime.clone(),
+            sites: ServiceSites::default(),
         })
         .nest(DEV_ISSUER_PATH, issuer.clone().router());
         Ok(Server::new(
@@ -101,6 +103,7 @@ impl Server {
             ListingCheck::new(db.clone(), keys.root),
             db,
             services,
+            ServiceSites::default(),
             Some(seeded.patient),
         ))
     }
@@ -143,9 +146,9 @@ pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
     println!("  platform:  http://{addr}/");
     for (label, service) in app.services() {
         println!(
-            "  {:<28} http://{label}.svc.localhost:{}/",
+            "  {:<28} {}/",
             service.manifest.name(),
-            addr.port()
+            app.sites().origin(label, Some(addr.port()))
         );
     }
     axum::serve(listener, app.router())

@@ -26,3 +26,4 @@ pub mod serve;
 pub mod server;
 pub mod service;
 pub mod sessions;
+pub mod sites;

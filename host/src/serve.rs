@@ -54,6 +54,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         verifier,
         registry: Registry::new(db.clone(), keys.clone()),
         runtime: runtime.clone(),
+        sites: config.sites.clone(),
     });
     Ok(Server::new(
         runtime,
@@ -61,6 +62,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         ListingCheck::new(db.clone(), keys.root),
         db,
         services,
+        config.sites.clone(),
         None,
     ))
 }
@@ -72,8 +74,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     println!("Officine on http://{}/", listener.local_addr()?);
+    println!("  services at {}", server.sites());
     for (label, service) in server.services() {
-        println!("  {:<28} {label}", service.manifest.name());
+        let port = config.listen.port();
+        println!(
+            "  {:<28} {}/",
+            service.manifest.name(),
+            server.sites().origin(label, Some(port))
+        );
     }
     axum::serve(listener, server.router())
         .with_graceful_shutdown(shutdown())

@@ -1,6 +1,7 @@
 //! The platform's HTTP front: the API on the platform's host, and each
-//! listed service on a host of its own (`<label>.svc.localhost`), so that a
-//! service's pages never share the platform's origin.
+//! listed service on a host of its own (`<label>.<domain>`, see
+//! [`crate::sites`]), so that a service's pages never share the platform's
+//! origin.
 //!
 //! On a service's host, a request acts for the patient of its session
 //! cookie (set up by the store's redirect handshake); the development
@@ -27,6 +28,7 @@ use crate::relay;
 use crate::runtime::{CallContext, Runtime};
 use crate::service::Service;
 use crate::sessions;
+use crate::sites::{self, Scheme, ServiceSites};
 
 /// What a running platform serves.
 pub struct Server {
@@ -40,6 +42,7 @@ pub struct Server {
     /// Services by host-name label (`weight-tracker` for
     /// `weight-tracker.svc.localhost`).
     services: BTreeMap<String, Service>,
+    sites: ServiceSites,
 }
 
 impl Server {
@@ -49,6 +52,7 @@ impl Server {
         listing: ListingCheck,
         db: Db,
         services: BTreeMap<String, Service>,
+        sites: ServiceSites,
         demo_patient: Option<PatientId>,
     ) -> Self {
         Server {
@@ -58,11 +62,17 @@ impl Server {
             db,
             demo_patient,
             services,
+            sites,
         }
     }
 
+    /// Where the services' sites are.
+    pub fn sites(&self) -> &ServiceSites {
+        &self.sites
+    }
+
     /// The router: the index and the API on the platform's host, each
-    /// service on its own `<label>.svc.localhost` host.
+    /// service on its own host.
     pub fn router(self: Arc<Self>) -> Router {
         Router::new().fallback(dispatch).with_state(self)
     }
@@ -89,25 +99,14 @@ pub async fn load_services(
         let origin = PathBuf::from(stored.name());
         let manifest = stored.release.manifest().clone();
         let service = Service::from_parts(runtime, manifest, &bytes, &origin)?;
-        let label = host_label(service.manifest.id().as_str());
+        let label = sites::label(service.manifest.id().as_str()).to_owned();
         if services.contains_key(&label) {
-            anyhow::bail!("two services would be served at {label}.svc.localhost");
+            anyhow::bail!("two services would be served under the label {label:?}");
         }
         consent::register(db, &service).await?;
         services.insert(label, service);
     }
     Ok(services)
-}
-
-/// The last label of a service id: `fr.officine.weight-tracker` → `weight-tracker`.
-fn host_label(id: &str) -> String {
-    id.rsplit('.').next().unwrap_or(id).to_owned()
-}
-
-/// The service label in a `Host` header of the form `<label>.svc.localhost[:port]`.
-fn service_label(host: &str) -> Option<&str> {
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    name.strip_suffix(".svc.localhost")
 }
 
 async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response {
@@ -117,7 +116,7 @@ async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response 
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    match service_label(&host) {
+    match app.sites.label_of(&host) {
         Some(label) => match app.services.get(label) {
             Some(service) if request.uri().path() == SESSION_PATH => {
                 let query = request.uri().query().unwrap_or_default().to_owned();
@@ -152,8 +151,13 @@ async fn open_session(app: &Server, service: &Service, query: &str) -> Response 
     };
     match sessions::redeem(&app.db, &code, service.manifest.id(), now_millis()).await {
         Ok(Some(opened)) => {
+            // Over HTTPS the cookie never travels in clear.
+            let secure = match app.sites.scheme() {
+                Scheme::Https => "; Secure",
+                Scheme::Http => "",
+            };
             let cookie = format!(
-                "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 sessions::COOKIE,
                 opened.token,
                 sessions::SESSION_LIFETIME.as_secs()
@@ -285,13 +289,10 @@ async fn invoke(
 
 fn index(app: &Server, host: &str) -> Response {
     // The Host header is the client's to choose: only a port number goes into the page.
-    let port = host
-        .rsplit_once(':')
-        .and_then(|(_, port)| port.parse::<u16>().ok())
-        .unwrap_or(80);
+    let port = sites::port_of(host);
     let mut items = String::new();
     for (label, service) in app.services() {
-        let url = format!("http://{label}.svc.localhost:{port}/");
+        let url = format!("{}/", app.sites.origin(label, port));
         items.push_str(&format!(
             "<li><a href=\"{url}\">{}</a> — {} <code>{}</code></li>\n",
             escape(service.manifest.name()),
@@ -322,24 +323,4 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn services_are_found_by_host_name() {
-        assert_eq!(
-            service_label("weight-tracker.svc.localhost:8080"),
-            Some("weight-tracker")
-        );
-        assert_eq!(
-            service_label("weight-tracker.svc.localhost"),
-            Some("weight-tracker")
-        );
-        assert_eq!(service_label("127.0.0.1:8080"), None);
-        assert_eq!(service_label("evil.example"), None);
-        assert_eq!(host_label("fr.officine.weight-tracker"), "weight-tracker");
-    }
 }

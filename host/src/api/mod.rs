@@ -46,6 +46,8 @@ pub struct ApiState {
     pub registry: Registry,
     /// The runtime, to check submitted components.
     pub runtime: Arc<Runtime>,
+    /// Where the store sends patients to open a service.
+    pub sites: crate::sites::ServiceSites,
 }
 
 impl FromRef<ApiState> for Arc<Verifier> {

@@ -2,8 +2,8 @@
 //! site, with a session of its own.
 //!
 //! `GET /s/{service}?path=…` makes a one-time code for (patient, service)
-//! and redirects the browser to `http://<label>.svc.localhost:<port>/
-//! .officine/session?code=…`, which trades it for a session cookie on the
+//! and redirects the browser to the service's site (`http://<label>.
+//! svc.localhost:<port>/.officine/session?code=…` in development), which trades it for a session cookie on the
 //! service's host and lands on `path`. The platform's credentials never
 //! travel to the service's site; the code is single-use and lives 30 s.
 
@@ -16,27 +16,17 @@ use crate::auth::PatientIdentity;
 use crate::listing::releases;
 use crate::model::now_millis;
 use crate::sessions;
+use crate::sites;
 
 /// The path on a service's site that redeems a handshake code.
 pub const SESSION_PATH: &str = "/.officine/session";
 
-/// The label a service is served under: the last part of its id
-/// (`fr.officine.weight-tracker` → `weight-tracker`).
-pub fn host_label(id: &str) -> &str {
-    id.rsplit('.').next().unwrap_or(id)
-}
-
-/// The service's site, on the same port as the platform was reached on.
-fn site(label: &str, headers: &HeaderMap) -> String {
-    let port = headers
+/// The port the platform was reached on, for sites without a port of their own.
+fn reached_on(headers: &HeaderMap) -> Option<u16> {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .and_then(|host| host.rsplit_once(':'))
-        .and_then(|(_, port)| port.parse::<u16>().ok());
-    match port {
-        Some(port) => format!("http://{label}.svc.localhost:{port}"),
-        None => format!("http://{label}.svc.localhost"),
-    }
+        .and_then(sites::port_of)
 }
 
 /// A path on the service's site to land on: absolute, without a scheme or
@@ -87,10 +77,10 @@ pub async fn open(
         .ok_or_else(|| ApiError::NotFound(format!("no listed service {service:?}")))?;
     let id = listed.release.manifest().id().clone();
     let code = sessions::begin(&state.db, &patient.subject, &id, &landing, now_millis()).await?;
-    let location = format!(
-        "{}{SESSION_PATH}?code={code}",
-        site(host_label(id.as_str()), &headers)
-    );
+    let site = state
+        .sites
+        .origin(sites::label(id.as_str()), reached_on(&headers));
+    let location = format!("{site}{SESSION_PATH}?code={code}");
     Ok((
         StatusCode::SEE_OTHER,
         [
@@ -120,10 +110,6 @@ mod tests {
     fn the_site_keeps_the_platforms_port() {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(
-            site("weight-tracker", &headers),
-            "http://weight-tracker.svc.localhost:8080"
-        );
-        assert_eq!(host_label("fr.officine.weight-tracker"), "weight-tracker");
+        assert_eq!(reached_on(&headers), Some(8080));
     }
 }

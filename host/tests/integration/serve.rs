@@ -42,6 +42,17 @@ fn free_port() -> u16 {
 }
 
 async fn get(port: u16, host: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let (status, _, body) = get_with_head(port, host, path, token).await;
+    (status, body)
+}
+
+/// A GET's status, header lines and body.
+async fn get_with_head(
+    port: u16,
+    host: &str,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String, String) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -54,8 +65,8 @@ async fn get(port: u16, host: &str, path: &str, token: Option<&str>) -> (u16, St
     stream.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8_lossy(&raw).into_owned();
     let status = text.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = text.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (status, head.to_owned(), body.to_owned())
 }
 
 /// Lists the weight tracker in the registry of `data`, as regulators would.
@@ -110,7 +121,8 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
             "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\n\n[secrets]\n\
              pseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n[[issuers]]\n\
              issuer = \"{ISSUER}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
-             keys = {{ source = \"file\", path = \"{}\" }}\n",
+             keys = {{ source = \"file\", path = \"{}\" }}\n\n\
+             [sites]\ndomain = \"svc.sante.test\"\n",
             data.display(),
             DevIssuer::audience(officine_host::auth::Population::Patient),
             jwks.display()
@@ -163,10 +175,47 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
     // No development issuer is served.
     let (status, _) = get(port, &host, "/dev-issuer/jwks.json", None).await;
     assert_eq!(status, 404);
-    // A service's page without a session acts for nobody.
-    let site = format!("weight-tracker.svc.localhost:{port}");
+    // Services are served under the configured domain, over HTTPS: a
+    // service's page without a session acts for nobody; the development
+    // domain names no service.
+    let site = format!("weight-tracker.svc.sante.test:{port}");
     let (status, body) = get(port, &site, "/api/summary", None).await;
     assert_eq!(status, 401, "{body}");
+    let (status, _) = get(
+        port,
+        &format!("weight-tracker.svc.localhost:{port}"),
+        "/api/summary",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The store's handshake leads there, and the session cookie it sets
+    // is never sent over plain HTTP.
+    let (status, head, body) = get_with_head(
+        port,
+        &host,
+        "/s/fr.officine.weight-tracker?path=/api/summary",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}\n{body}");
+    let location = header(&head, "location");
+    let prefix = format!("https://weight-tracker.svc.sante.test:{port}/.officine/session?code=");
+    assert!(location.starts_with(&prefix), "{location}");
+    let path = location.trim_start_matches(&format!("https://{site}"));
+    let (status, head, _) = get_with_head(port, &site, path, None).await;
+    assert_eq!(status, 303, "{head}");
+    let cookie = header(&head, "set-cookie");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+}
+
+/// The value of a header in `head`, which must have it.
+fn header<'h>(head: &'h str, name: &str) -> &'h str {
+    head.lines()
+        .filter_map(|line| line.split_once(": "))
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no {name} in {head}"))
 }
 
 #[test]
