@@ -18,6 +18,7 @@ use crate::listing::{Registry, RegistryKeys};
 use crate::pseudonym::PseudonymKey;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::server::{self, Server};
+use crate::sites::Scheme;
 
 /// Everything `serve` needs, ready to listen.
 pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
@@ -75,12 +76,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     println!("Officine on http://{}/", listener.local_addr()?);
     println!("  services at {}", server.sites());
+    // Behind a TLS proxy the listening port is not the sites' port.
+    let port = (server.sites().scheme() == Scheme::Http).then_some(config.listen.port());
     for (label, service) in server.services() {
-        let port = config.listen.port();
         println!(
             "  {:<28} {}/",
             service.manifest.name(),
-            server.sites().origin(label, Some(port))
+            server.sites().origin(label, port)
         );
     }
     axum::serve(listener, server.router())

@@ -2,9 +2,10 @@
 //! site, with a session of its own.
 //!
 //! `GET /s/{service}?path=…` makes a one-time code for (patient, service)
-//! and redirects the browser to the service's site (`http://<label>.
-//! svc.localhost:<port>/.officine/session?code=…` in development), which trades it for a session cookie on the
-//! service's host and lands on `path`. The platform's credentials never
+//! and redirects the browser to `/.officine/session?code=…` on the
+//! service's own site (`http://<label>.svc.localhost:<port>` in
+//! development, see [`crate::sites`]), which trades it for a session cookie
+//! on the service's host and lands on `path`. The platform's credentials never
 //! travel to the service's site; the code is single-use and lives 30 s.
 
 use axum::extract::{Path, Query, State};

@@ -1,10 +1,11 @@
 //! Consent: the services patients can grant, and their grants.
 
+use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
+
 use super::read::{Row, Select};
 use super::{DbError, Result, decode};
 use crate::db::Db;
 use crate::model::{self, GrantId, PatientId, ServiceId};
-use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
 
 /// A service as patients can grant it: what its current version requests,
 /// and the consent sheet that describes it.

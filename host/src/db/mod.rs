@@ -190,23 +190,20 @@ pub enum Reader<'a> {
     Owner,
 }
 
-impl Reader<'_> {
+impl<'r> Reader<'r> {
+    /// Binds the values of [`condition`](Self::condition), in order.
+    pub(crate) fn bind(&self, select: Select<'r>) -> Select<'r> {
+        match *self {
+            Reader::Service(guard) => select.bind_all(guard.values()),
+            Reader::Owner => select,
+        }
+    }
+
     /// The query's extra condition, parameters numbered from `$first`.
     pub(crate) fn condition(&self, first: usize) -> String {
         match self {
             Reader::Service(_) => format!(" AND {}", GrantGuard::condition(first)),
             Reader::Owner => String::new(),
-        }
-    }
-
-    /// Binds the values of [`condition`](Self::condition), in order.
-    pub(crate) fn bind<'a>(&self, select: Select<'a>) -> Select<'a>
-    where
-        Self: 'a,
-    {
-        match *self {
-            Reader::Service(guard) => select.bind_all(guard.values()),
-            Reader::Owner => select,
         }
     }
 }

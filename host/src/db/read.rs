@@ -183,53 +183,37 @@ pub(crate) trait Row {
     fn blob_or_null(&self, column: usize) -> Result<Option<Vec<u8>>>;
 }
 
-impl Row for rusqlite::Row<'_> {
-    fn text(&self, column: usize) -> Result<String> {
-        Ok(self.get(column)?)
-    }
-    fn text_or_null(&self, column: usize) -> Result<Option<String>> {
-        Ok(self.get(column)?)
-    }
-    fn int(&self, column: usize) -> Result<i64> {
-        Ok(self.get(column)?)
-    }
-    fn int_or_null(&self, column: usize) -> Result<Option<i64>> {
-        Ok(self.get(column)?)
-    }
-    fn real(&self, column: usize) -> Result<f64> {
-        Ok(self.get(column)?)
-    }
-    fn blob(&self, column: usize) -> Result<Vec<u8>> {
-        Ok(self.get(column)?)
-    }
-    fn blob_or_null(&self, column: usize) -> Result<Option<Vec<u8>>> {
-        Ok(self.get(column)?)
-    }
+/// Implements [`Row`] for a driver's row type through its typed getter.
+macro_rules! row_by_position {
+    ($row:ty, $get:ident) => {
+        impl Row for $row {
+            fn text(&self, column: usize) -> Result<String> {
+                Ok(self.$get(column)?)
+            }
+            fn text_or_null(&self, column: usize) -> Result<Option<String>> {
+                Ok(self.$get(column)?)
+            }
+            fn int(&self, column: usize) -> Result<i64> {
+                Ok(self.$get(column)?)
+            }
+            fn int_or_null(&self, column: usize) -> Result<Option<i64>> {
+                Ok(self.$get(column)?)
+            }
+            fn real(&self, column: usize) -> Result<f64> {
+                Ok(self.$get(column)?)
+            }
+            fn blob(&self, column: usize) -> Result<Vec<u8>> {
+                Ok(self.$get(column)?)
+            }
+            fn blob_or_null(&self, column: usize) -> Result<Option<Vec<u8>>> {
+                Ok(self.$get(column)?)
+            }
+        }
+    };
 }
 
-impl Row for AnyRow {
-    fn text(&self, column: usize) -> Result<String> {
-        Ok(self.try_get(column)?)
-    }
-    fn text_or_null(&self, column: usize) -> Result<Option<String>> {
-        Ok(self.try_get(column)?)
-    }
-    fn int(&self, column: usize) -> Result<i64> {
-        Ok(self.try_get(column)?)
-    }
-    fn int_or_null(&self, column: usize) -> Result<Option<i64>> {
-        Ok(self.try_get(column)?)
-    }
-    fn real(&self, column: usize) -> Result<f64> {
-        Ok(self.try_get(column)?)
-    }
-    fn blob(&self, column: usize) -> Result<Vec<u8>> {
-        Ok(self.try_get(column)?)
-    }
-    fn blob_or_null(&self, column: usize) -> Result<Option<Vec<u8>>> {
-        Ok(self.try_get(column)?)
-    }
-}
+row_by_position!(rusqlite::Row<'_>, get);
+row_by_position!(AnyRow, try_get);
 
 /// Read-only connections to one SQLite file, kept open between reads.
 #[derive(Debug)]
