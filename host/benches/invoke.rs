@@ -88,6 +88,7 @@ fn benches(c: &mut Criterion) {
     });
 
     let summary = get("/api/summary");
+    let page = get("/");
     let missing = get("/no-such-page");
     // Sanity: the routes answer what the figures claim to measure.
     rt.block_on(async {
@@ -109,6 +110,14 @@ fn benches(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             runtime
                 .invoke(&component, &call, summary.clone())
+                .await
+                .unwrap()
+        })
+    });
+    group.bench_function("page", |b| {
+        b.to_async(&rt).iter(|| async {
+            runtime
+                .invoke(&component, &call, page.clone())
                 .await
                 .unwrap()
         })

@@ -154,6 +154,9 @@ impl ServeConfig {
             }
         }
         config.sites.check().map_err(|e| e.to_string())?;
+        if let Some(url) = &config.database {
+            check_database_url(url)?;
+        }
         if config.issuers.is_empty() {
             return Err(
                 "no [[issuers]]: nobody could sign in (officine dev has a built-in one)".into(),
@@ -163,6 +166,8 @@ impl ServeConfig {
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.
+    /// A PostgreSQL URL carries no password: it comes from `PGPASSWORD` or
+    /// a pgpass file, like every other secret never from this file.
     pub fn database_url(&self) -> String {
         self.database.clone().unwrap_or_else(|| {
             format!(
@@ -171,6 +176,23 @@ impl ServeConfig {
             )
         })
     }
+}
+
+/// A database URL Officine can open, with no password in it.
+fn check_database_url(url: &str) -> Result<(), String> {
+    crate::db::Backend::of(url).map_err(|e| e.to_string())?;
+    let credentials = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(credentials, _)| credentials);
+    if credentials.is_some_and(|c| c.contains(':')) {
+        return Err(
+            "the database URL carries a password: give it in PGPASSWORD or a \
+                    pgpass file instead, never inline"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -236,6 +258,25 @@ keys = { source = "file", path = "/etc/officine/patients.jwks.json" }
         let twice = format!("{GOOD}{}", &GOOD[GOOD.find("[[issuers]]").unwrap()..]);
         let error = ServeConfig::parse(&twice).unwrap_err();
         assert!(error.contains("configured twice"), "{error}");
+    }
+
+    #[test]
+    fn a_database_url_is_sqlite_or_postgres_without_a_password() {
+        let with = |url: &str| GOOD.replacen("\n", &format!("\ndatabase = \"{url}\"\n"), 1);
+        for good in [
+            "sqlite:///var/lib/officine/officine.db?mode=rwc",
+            "postgres://officine@db.internal:5432/officine",
+            "postgresql://db.internal/officine?sslmode=verify-full",
+        ] {
+            let config = ServeConfig::parse(&with(good)).unwrap();
+            assert_eq!(config.database_url(), good);
+        }
+        let error = ServeConfig::parse(&with("mysql://db/officine")).unwrap_err();
+        assert!(error.contains("unsupported database URL"), "{error}");
+        let error =
+            ServeConfig::parse(&with("postgres://officine:hunter2@db/officine")).unwrap_err();
+        assert!(error.contains("PGPASSWORD"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
     }
 
     #[test]

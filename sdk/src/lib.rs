@@ -12,8 +12,8 @@
 //! - [`measures`], [`storage`], [`agenda`], [`dmp`], [`messaging`] and
 //!   [`log`] call the platform, returning [`Error`] when a call does not
 //!   succeed;
-//! - [`html::escape`], [`now`] and [`time`] cover the small things every
-//!   service ends up writing.
+//! - [`html::escape`], [`number`], [`now`] and [`time`] cover the small
+//!   things every service ends up writing.
 //!
 //! The raw generated bindings stay reachable in [`bindings`] for anything the
 //! wrappers do not cover.
@@ -136,6 +136,7 @@ mod http;
 pub mod log;
 pub mod measures;
 pub mod messaging;
+pub mod number;
 mod router;
 pub mod storage;
 pub mod time;

@@ -36,6 +36,7 @@ pub fn now() -> Timestamp {
 /// let d = Date::from_timestamp(1_700_000_000_000);
 /// assert_eq!(d.to_string(), "2023-11-14");
 /// assert_eq!(d.format_fr(), "14/11/2023");
+/// assert_eq!(format!("le {}", d.fr()), "le 14/11/2023");
 /// assert_eq!("2023-11-14".parse::<Date>(), Ok(d));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,8 +61,46 @@ impl Date {
     }
 
     /// `dd/mm/yyyy`, as dates are written in French.
+    ///
+    /// To write the date into a larger text, [`Date::fr`] does not allocate.
     pub fn format_fr(self) -> String {
-        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+        self.fr().to_string()
+    }
+
+    /// Displays the date as `dd/mm/yyyy`, as dates are written in French:
+    /// `write!(html, "le {}", date.fr())`.
+    pub fn fr(self) -> DateFr {
+        DateFr(self)
+    }
+}
+
+/// A [`Date`] displayed as `dd/mm/yyyy`; made by [`Date::fr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateFr(Date);
+
+impl fmt::Display for DateFr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Date { year, month, day } = self.0;
+        let y = match u32::try_from(year) {
+            Ok(y) if y <= 9999 && month <= 99 && day <= 99 => y,
+            // A negative year, or a part wider than its field.
+            _ => return write!(f, "{day:02}/{month:02}/{year:04}"),
+        };
+        // Every part fits its field: the digits go straight into place.
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let text = [
+            digit(day / 10),
+            digit(day),
+            b'/',
+            digit(month / 10),
+            digit(month),
+            b'/',
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+        ];
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -227,6 +266,7 @@ mod tests {
         );
         assert_eq!(d.to_string(), "2025-03-07");
         assert_eq!(d.format_fr(), "07/03/2025");
+        assert_eq!(d.fr().to_string(), "07/03/2025");
         for bad in [
             "",
             "2025-3-07",
@@ -241,5 +281,46 @@ mod tests {
             assert_eq!(bad.parse::<Date>(), Err(InvalidDate), "{bad}");
         }
         assert!("2024-02-29".parse::<Date>().is_ok());
+    }
+
+    #[test]
+    fn french_dates_match_padded_formatting() {
+        let padded = |d: Date| format!("{:02}/{:02}/{:04}", d.day, d.month, d.year);
+        let mut at = -3000 * 366 * DAY;
+        while at < 9000 * 366 * DAY {
+            let d = Date::from_timestamp(at);
+            assert_eq!(d.fr().to_string(), padded(d));
+            at += 13 * DAY + 7;
+        }
+        for d in [
+            Date {
+                year: 0,
+                month: 1,
+                day: 1,
+            },
+            Date {
+                year: 9999,
+                month: 12,
+                day: 31,
+            },
+            Date {
+                year: 10_000,
+                month: 1,
+                day: 9,
+            },
+            Date {
+                year: -44,
+                month: 3,
+                day: 15,
+            },
+            Date {
+                year: 2025,
+                month: 100,
+                day: 123,
+            },
+        ] {
+            assert_eq!(d.fr().to_string(), padded(d));
+            assert_eq!(d.format_fr(), padded(d));
+        }
     }
 }

@@ -70,9 +70,8 @@ pub async fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM documents \
          WHERE patient_id = $1 AND {VISIBLE} AND document_date >= $2 AND document_date < $3 \
-         AND {categories}{} ORDER BY document_date DESC, id DESC LIMIT {}",
-        reader.condition(4 + params.len()),
-        super::limit(q.limit, MAX_ROWS)
+         AND {categories} ORDER BY document_date DESC, id DESC LIMIT {}",
+        reader.limit(4 + params.len(), super::limit(q.limit, MAX_ROWS))
     );
     let (since, until) = super::range(q.since, q.until);
     let select = Select::new(sql)

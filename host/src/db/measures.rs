@@ -36,29 +36,47 @@ pub struct MeasureQuery<'a> {
 const COLUMNS: &str = "id, kind, value, effective_at, origin, written_by";
 
 /// The patient's measures matching `q`, newest first.
+///
+/// One ordered scan per kind, merged: each kind's rows come out of
+/// `measures_by_patient_kind_date` already in order and with every column,
+/// so the database neither sorts nor looks rows up in the table.
 pub async fn list(
     db: &Db,
     patient: &PatientId,
     q: &MeasureQuery<'_>,
     reader: Reader<'_>,
 ) -> Result<Vec<Measure>> {
-    if q.kinds.is_empty() {
+    // A kind asked twice is scanned once: its rows must not come back twice.
+    let mut kinds: Vec<(&'static str, i64)> = Vec::with_capacity(q.kinds.len());
+    for &(kind, from) in q.kinds {
+        if !kinds.iter().any(|&(k, _)| k == kind) {
+            kinds.push((kind, from));
+        }
+    }
+    if kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let (kinds, params) = super::windows_condition("kind", "effective_at", q.kinds, 4);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM measures \
-         WHERE patient_id = $1 AND effective_at >= $2 AND effective_at < $3 AND {kinds}{} \
-         ORDER BY effective_at DESC, id DESC LIMIT {}",
-        reader.condition(4 + params.len()),
-        super::limit(q.limit, MAX_ROWS),
-    );
     let (since, until) = super::range(q.since, q.until);
-    let select = Select::new(sql)
-        .bind(patient.as_str())
-        .bind(since)
-        .bind(until)
-        .bind_all(params);
+    // $1 the patient, $2 the end of the range, then a kind and its floor per
+    // scan, then the reader's condition, in the limit.
+    let scans: Vec<String> = (0..kinds.len())
+        .map(|i| {
+            let (kind, floor) = (3 + 2 * i, 4 + 2 * i);
+            format!(
+                "SELECT {COLUMNS} FROM measures WHERE patient_id = $1 AND kind = ${kind} \
+                 AND effective_at >= ${floor} AND effective_at < $2"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "{} ORDER BY effective_at DESC, id DESC LIMIT {}",
+        scans.join(" UNION ALL "),
+        reader.limit(3 + 2 * kinds.len(), super::limit(q.limit, MAX_ROWS)),
+    );
+    let mut select = Select::new(sql).bind(patient.as_str()).bind(until);
+    for (kind, from) in kinds {
+        select = select.bind(kind).bind(since.max(from));
+    }
     reader.bind(select).fetch_all(db, from_row).await
 }
 
@@ -170,10 +188,87 @@ async fn insert(
 fn from_row(row: &dyn Row) -> Result<Measure> {
     Ok(Measure {
         id: row.text(0)?,
-        kind: decode("measures.kind", row.text(1)?, |s| s.parse().ok())?,
+        kind: decode("measures.kind", row.str(1)?, |s| s.parse().ok())?,
         value: row.real(2)?,
         effective_at: row.int(3)?,
-        origin: decode("measures.origin", row.text(4)?, Origin::parse)?,
+        origin: decode("measures.origin", row.str(4)?, Origin::parse)?,
         written_by: row.text_or_null(5)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::seed;
+    use crate::model::now_millis;
+
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
+    /// The merged per-kind scans return what one filtered, sorted query
+    /// would: each row once, newest first across kinds, each kind from its
+    /// own floor, cut at the limit; on both read paths of SQLite and on
+    /// PostgreSQL.
+    #[tokio::test]
+    async fn kinds_merge_newest_first_each_from_its_floor() {
+        let (_dir, dbs) = crate::db::testing::both().await;
+        for db in dbs {
+            kinds_merge_on(db).await;
+        }
+    }
+
+    async fn kinds_merge_on(db: Db) {
+        let now = now_millis();
+        let patient = seed::seed_demo(&db, now).await.unwrap().patient;
+        let mut through_sqlx = db.clone();
+        through_sqlx.readers = None;
+
+        let weights_from = now - 30 * DAY;
+        let since = now - 100 * DAY;
+        // Weight asked twice, as a guest may: its rows must come back once.
+        let kinds = [
+            ("weight", weights_from),
+            ("bmi", i64::MIN),
+            ("weight", i64::MIN),
+        ];
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM measures WHERE patient_id = $1 \
+             AND ((kind = 'weight' AND effective_at >= $2) \
+               OR (kind = 'bmi' AND effective_at >= $3)) \
+             ORDER BY effective_at DESC, id DESC",
+        )
+        .bind(patient.as_str())
+        .bind(weights_from)
+        .bind(since)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        let expected: Vec<String> = rows.into_iter().map(|(id,)| id).collect();
+        assert!(
+            expected.len() > 40,
+            "{:?}: {}",
+            db.backend(),
+            expected.len()
+        );
+
+        for db in [&db, &through_sqlx] {
+            for limit in [None, Some(7)] {
+                let q = MeasureQuery {
+                    kinds: &kinds,
+                    since: Some(since),
+                    until: None,
+                    limit,
+                };
+                let listed = list(db, &patient, &q, Reader::Owner).await.unwrap();
+                let ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
+                let want = limit.map_or(expected.len(), |n| n as usize);
+                assert_eq!(
+                    ids,
+                    expected[..want]
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
 }

@@ -41,7 +41,7 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unreadable value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
-    #[error("unsupported database URL {0:?}: expected sqlite://…")]
+    #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
 }
 
@@ -54,6 +54,48 @@ pub struct Db {
     /// Connections that read an SQLite file without sqlx's worker thread
     /// (see [`read`]); `None` for other databases.
     readers: Option<Arc<Readers>>,
+    backend: Backend,
+}
+
+/// The two databases Officine runs on, with the same queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: one file, or memory.
+    Sqlite,
+    /// Production, possibly shared by several hosts.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of(url: &str) -> Result<Backend> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(DbError::UnsupportedUrl(redact(url))),
+        }
+    }
+
+    fn max_connections(self) -> u32 {
+        match self {
+            // One writer at a time anyway; reads mostly bypass the pool.
+            Backend::Sqlite => 8,
+            // Each host's share of the server's connections.
+            Backend::Postgres => 16,
+        }
+    }
+}
+
+/// A URL as it may be shown: without the password it may carry.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_credentials, host)) => format!("{scheme}://…@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 impl Db {
@@ -63,22 +105,21 @@ impl Db {
         Db::connect(&url).await
     }
 
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` (`sqlite:…` or `postgres:…`) and brings the
+    /// schema up to date.
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
-        if !url.starts_with("sqlite:") {
-            return Err(DbError::UnsupportedUrl(url.to_owned()));
-        }
+        let backend = Backend::of(url)?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(8)
+            .max_connections(backend.max_connections())
             .acquire_timeout(Duration::from_secs(5))
             // A ping before every acquire doubles the cost of each query;
             // a broken connection fails its query instead, and is replaced.
             .test_before_acquire(false)
-            .after_connect(|conn, _meta| {
+            .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                    if backend == Backend::Sqlite {
                         // WAL lets readers run beside the writer; foreign keys
                         // are off by default in SQLite.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -96,13 +137,30 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        // Opened once the schema is in place, since they read only.
-        let readers = SqliteConnectOptions::from_str(url)
-            .ok()
-            .and_then(|options| Readers::for_file(options.get_filename()))
-            .map(Arc::new);
-        Ok(Db { pool, readers })
+        let readers = match backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                // Opened once the schema is in place, since they read only.
+                SqliteConnectOptions::from_str(url)
+                    .ok()
+                    .and_then(|options| Readers::for_file(options.get_filename()))
+                    .map(Arc::new)
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                None
+            }
+        };
+        Ok(Db {
+            pool,
+            readers,
+            backend,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -206,6 +264,21 @@ impl<'r> Reader<'r> {
             Reader::Owner => String::new(),
         }
     }
+
+    /// A `LIMIT` of `rows`, or none for a service whose grant no longer
+    /// stands: the same check as [`condition`](Self::condition), parameters
+    /// numbered from `$first`, for queries that return many rows. SQLite
+    /// evaluates a limit once, before the scan, where a `WHERE` term with a
+    /// subquery is looked at again for every row.
+    pub(crate) fn limit(&self, first: usize, rows: i64) -> String {
+        match self {
+            Reader::Service(_) => format!(
+                "CASE WHEN {} THEN {rows} ELSE 0 END",
+                GrantGuard::condition(first)
+            ),
+            Reader::Owner => rows.to_string(),
+        }
+    }
 }
 
 /// The source of an insert of `columns` values numbered from `$1`: plain
@@ -292,10 +365,29 @@ pub(crate) fn range(since: Option<i64>, until: Option<i64>) -> (i64, i64) {
 }
 
 /// Parses a stored enum-like column, reporting a value the code does not know.
-pub(crate) fn decode<T>(
+pub(crate) fn decode<T, S: AsRef<str> + Into<String>>(
     column: &'static str,
-    value: String,
+    value: S,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Result<T> {
-    parse(&value).ok_or(DbError::Corrupt { column, value })
+    parse(value.as_ref()).ok_or_else(|| DbError::Corrupt {
+        column,
+        value: value.into(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A fresh, migrated database on each backend: an SQLite file (kept
+    /// alive by the returned directory) and a PostgreSQL schema of the
+    /// test server.
+    pub(crate) async fn both() -> (tempfile::TempDir, Vec<Db>) {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Db::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        let url = officine_test_postgres::cluster().fresh_url();
+        let postgres = Db::connect(&url).await.unwrap();
+        (dir, vec![sqlite, postgres])
+    }
 }

@@ -174,6 +174,9 @@ fn placeholder(name: Option<&str>, index: usize) -> usize {
 
 /// A row, whichever path read it. Columns are addressed by position.
 pub(crate) trait Row {
+    /// Text to look at rather than keep: borrowed from the row where the
+    /// driver allows it.
+    fn str(&self, column: usize) -> Result<Cow<'_, str>>;
     fn text(&self, column: usize) -> Result<String>;
     fn text_or_null(&self, column: usize) -> Result<Option<String>>;
     fn int(&self, column: usize) -> Result<i64>;
@@ -185,8 +188,11 @@ pub(crate) trait Row {
 
 /// Implements [`Row`] for a driver's row type through its typed getter.
 macro_rules! row_by_position {
-    ($row:ty, $get:ident) => {
+    ($row:ty, $get:ident, $str:expr) => {
         impl Row for $row {
+            fn str(&self, column: usize) -> Result<Cow<'_, str>> {
+                $str(self, column)
+            }
             fn text(&self, column: usize) -> Result<String> {
                 Ok(self.$get(column)?)
             }
@@ -212,8 +218,20 @@ macro_rules! row_by_position {
     };
 }
 
-row_by_position!(rusqlite::Row<'_>, get);
-row_by_position!(AnyRow, try_get);
+row_by_position!(rusqlite::Row<'_>, get, borrowed_text);
+row_by_position!(AnyRow, try_get, owned_text);
+
+fn borrowed_text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<Cow<'r, str>> {
+    let value = row.get_ref(column)?;
+    let text = value.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, value.data_type(), Box::new(e))
+    })?;
+    Ok(Cow::Borrowed(text))
+}
+
+fn owned_text(row: &AnyRow, column: usize) -> Result<Cow<'static, str>> {
+    Ok(Cow::Owned(row.try_get(column)?))
+}
 
 /// Read-only connections to one SQLite file, kept open between reads.
 #[derive(Debug)]

@@ -1,4 +1,10 @@
-//! The host's integration tests, in one binary.
+//! The host's integration tests, in one binary, on SQLite. The suites that
+//! touch storage run again on PostgreSQL from `tests/postgres`.
+
+use officine_host::db::Backend;
+
+/// The database the scratch databases of these suites are made on.
+const BACKEND: Backend = Backend::Sqlite;
 
 mod server;
 mod support;

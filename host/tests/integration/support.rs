@@ -7,37 +7,46 @@ use std::sync::Arc;
 
 use officine_host::consent;
 use officine_host::db::grants::{self, ServiceRecord};
-use officine_host::db::{Db, seed};
+use officine_host::db::{Backend, Db, seed};
 use officine_host::model::{PatientId, ServiceId, now_millis};
 use officine_host::runtime::bindings::handler::{Request, Response};
 use officine_host::runtime::{CallContext, LoadedComponent, Runtime, RuntimeConfig};
 use officine_policy::{Scope, SheetHash};
 
-/// A scratch SQLite database seeded with the demo patient, deleted on drop.
+/// A scratch database seeded with the demo patient, on the backend this
+/// test binary runs its suites on (`crate::BACKEND`): an SQLite file
+/// deleted on drop, or a schema of its own on the test PostgreSQL server.
 pub struct Scratch {
     pub db: Db,
     pub patient: PatientId,
-    dir: tempfile::TempDir,
+    url: String,
+    _dir: tempfile::TempDir,
 }
 
 impl Scratch {
     pub async fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open_sqlite(&dir.path().join("test.db")).await.unwrap();
+        let url = match crate::BACKEND {
+            Backend::Sqlite => {
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display())
+            }
+            Backend::Postgres => officine_test_postgres::cluster().fresh_url(),
+        };
+        let db = Db::connect(&url).await.unwrap();
+        assert_eq!(db.backend(), crate::BACKEND);
         let seeded = seed::seed_demo(&db, now_millis()).await.unwrap();
         Scratch {
             db,
             patient: seeded.patient,
-            dir,
+            url,
+            _dir: dir,
         }
     }
 
     /// Another handle on the same database, sharing nothing with the first
-    /// but the file: what a second host process would have.
+    /// but the database itself: what a second host process would have.
     pub async fn other_process(&self) -> Db {
-        Db::open_sqlite(&self.dir.path().join("test.db"))
-            .await
-            .unwrap()
+        Db::connect(&self.url).await.unwrap()
     }
 
     /// A call for the demo patient by `service`, which requests and is

@@ -1,10 +1,11 @@
 //! The HTML pages: self-contained (no external script, style sheet or
 //! image), in French, every value escaped.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use officine_sdk::Timestamp;
 use officine_sdk::html::Escape;
+use officine_sdk::number::Fixed;
 use officine_sdk::time::{DAY, Date};
 
 use crate::input::{MAX_KG, MIN_KG};
@@ -32,19 +33,27 @@ input,button{font:inherit;padding:.35rem .5rem}\
 
 /// The main page.
 pub fn render(s: &Summary, now: Timestamp) -> String {
-    let mut body = String::new();
-    body.push_str("<main>\n<h1>Suivi du poids</h1>\n");
-    current_section(&mut body, s);
-    trend_section(&mut body, s, now);
-    add_weight_section(&mut body, now);
-    goal_section(&mut body, s);
-    body.push_str(
+    let mut out = String::with_capacity(PAGE_BYTES + s.trend.len() * PAGE_BYTES_PER_POINT);
+    document_start(&mut out, "Suivi du poids");
+    out.push_str("<main>\n<h1>Suivi du poids</h1>\n");
+    current_section(&mut out, s);
+    trend_section(&mut out, s, now);
+    add_weight_section(&mut out, now);
+    goal_section(&mut out, s);
+    out.push_str(
         "<p class=\"hint\">L'IMC est calculé par la plateforme à partir de chaque pesée \
          et de votre dernière taille. Ce service ne remplace pas l'avis d'un professionnel \
          de santé.</p>\n</main>\n",
     );
-    document("Suivi du poids", &body)
+    document_end(&mut out);
+    out
 }
+
+/// Room for the main page without its trend, and for each weighing of the
+/// trend (a table row and a point of each chart), with some to spare: the
+/// page is written without growing its buffer.
+const PAGE_BYTES: usize = 4608;
+const PAGE_BYTES_PER_POINT: usize = 112;
 
 /// A page telling why a request failed, with a way back.
 pub fn error_page(status: u16, message: &str) -> String {
@@ -53,21 +62,31 @@ pub fn error_page(status: u16, message: &str) -> String {
     } else {
         "Demande non aboutie"
     };
-    let body = format!(
+    let mut out = String::with_capacity(STYLE.len() + 512 + message.len());
+    document_start(&mut out, title);
+    let _ = write!(
+        out,
         "<main>\n<h1>{title}</h1>\n<p class=\"alert\" role=\"alert\">{}</p>\n\
          <p><a href=\"/\">Retour au suivi du poids</a></p>\n</main>\n",
         Escape(message)
     );
-    document(title, &body)
+    document_end(&mut out);
+    out
 }
 
-fn document(title: &str, body: &str) -> String {
-    format!(
+/// Everything before the page's `<body>` content.
+fn document_start(out: &mut String, title: &str) {
+    let _ = write!(
+        out,
         "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         Escape(title)
-    )
+    );
+}
+
+fn document_end(out: &mut String) {
+    out.push_str("</body>\n</html>\n");
 }
 
 fn current_section(out: &mut String, s: &Summary) {
@@ -78,45 +97,50 @@ fn current_section(out: &mut String, s: &Summary) {
     card(
         out,
         "Poids actuel",
-        &reading(s.weight.as_ref(), 1, "kg", "Aucune pesée"),
+        reading(s.weight.as_ref(), 1, "kg", "Aucune pesée"),
     );
     card(
         out,
         "Taille",
-        &reading(s.height.as_ref(), 0, "cm", "Non renseignée"),
+        reading(s.height.as_ref(), 0, "cm", "Non renseignée"),
     );
     card(
         out,
         "IMC",
-        &reading(s.bmi.as_ref(), 1, "kg/m²", "Non disponible"),
+        reading(s.bmi.as_ref(), 1, "kg/m²", "Non disponible"),
     );
-    let goal = match s.goal {
-        Some(kg) => format!("{} kg", number(kg, 1)),
-        None => "Non défini".to_owned(),
-    };
-    card(out, "Objectif", &goal);
+    match s.goal {
+        Some(kg) => card(out, "Objectif", format_args!("{} kg", Fixed::comma(kg, 1))),
+        None => card(out, "Objectif", "Non défini"),
+    }
     if let Some(text) = distance_text(s.distance_to_goal()) {
-        card(out, "Écart à l'objectif", &text);
+        card(out, "Écart à l'objectif", text);
     }
     out.push_str("</dl>\n</section>\n");
 }
 
 /// A `<dt>`/`<dd>` pair; `value` is HTML already escaped.
-fn card(out: &mut String, label: &str, value: &str) {
+fn card(out: &mut String, label: &str, value: impl fmt::Display) {
     let _ = writeln!(out, "<div><dt>{}</dt><dd>{value}</dd></div>", Escape(label));
 }
 
 /// The value with its unit and date, or `missing`; as HTML.
-fn reading(r: Option<&Reading>, decimals: usize, unit: &str, missing: &str) -> String {
-    match r {
-        Some(r) => format!(
+fn reading<'a>(
+    r: Option<&'a Reading>,
+    decimals: usize,
+    unit: &'a str,
+    missing: &'a str,
+) -> impl fmt::Display + 'a {
+    fmt::from_fn(move |f| match r {
+        Some(r) => write!(
+            f,
             "{} {} <small>le {}</small>",
-            number(r.value, decimals),
+            Fixed::comma(r.value, decimals),
             Escape(unit),
-            Date::from_timestamp(r.at).format_fr()
+            Date::from_timestamp(r.at).fr()
         ),
-        None => format!("<small>{}</small>", Escape(missing)),
-    }
+        None => write!(f, "<small>{}</small>", Escape(missing)),
+    })
 }
 
 /// How far the current weight is from the goal, in words.
@@ -143,28 +167,22 @@ fn trend_section(out: &mut String, s: &Summary, now: Timestamp) {
     }
     let start = now - TREND_DAYS * DAY;
     let weights: Vec<(Timestamp, f64)> = s.trend.iter().map(|p| (p.at, p.weight)).collect();
-    out.push_str(&sparkline(
+    sparkline(
+        out,
         "weight-chart",
         "Poids",
         "kg",
         &weights,
         (start, now),
         s.goal,
-    ));
+    );
     let bmis: Vec<(Timestamp, f64)> = s
         .trend
         .iter()
         .filter_map(|p| Some((p.at, p.bmi?)))
         .collect();
     if !bmis.is_empty() {
-        out.push_str(&sparkline(
-            "bmi-chart",
-            "IMC",
-            "kg/m²",
-            &bmis,
-            (start, now),
-            None,
-        ));
+        sparkline(out, "bmi-chart", "IMC", "kg/m²", &bmis, (start, now), None);
     }
     out.push_str(
         "<table>\n<caption>Pesées des 90 derniers jours, la plus récente en premier</caption>\n\
@@ -172,34 +190,43 @@ fn trend_section(out: &mut String, s: &Summary, now: Timestamp) {
          <th scope=\"col\" class=\"num\">IMC (kg/m²)</th></tr></thead>\n<tbody>\n",
     );
     for p in s.trend.iter().rev() {
-        let bmi = p.bmi.map_or_else(|| "—".to_owned(), |b| number(b, 1));
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{bmi}</td></tr>",
-            Date::from_timestamp(p.at).format_fr(),
-            number(p.weight, 1),
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">",
+            Date::from_timestamp(p.at).fr(),
+            Fixed::comma(p.weight, 1),
         );
+        match p.bmi {
+            Some(bmi) => {
+                let _ = write!(out, "{}", Fixed::comma(bmi, 1));
+            }
+            None => out.push('—'),
+        }
+        out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-const CHART_W: f64 = 320.0;
-const CHART_H: f64 = 80.0;
-const CHART_PAD: f64 = 6.0;
+// Whole numbers: they are written into the SVG as they are.
+const CHART_W: u16 = 320;
+const CHART_H: u16 = 80;
+const CHART_PAD: u16 = 6;
 
 /// An inline SVG line of `points` (oldest first) over the `window`, with an
-/// optional dashed `reference` line (the goal). Its text alternative says
-/// where the line starts and ends.
+/// optional dashed `reference` line (the goal), written at the end of `out`;
+/// nothing without points. Its text alternative says where the line starts
+/// and ends.
 pub fn sparkline(
+    out: &mut String,
     id: &str,
     label: &str,
     unit: &str,
     points: &[(Timestamp, f64)],
     window: (Timestamp, Timestamp),
     reference: Option<f64>,
-) -> String {
+) {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
-        return String::new();
+        return;
     };
     let values = points.iter().map(|p| p.1).chain(reference);
     let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -211,71 +238,70 @@ pub fn sparkline(
     }
     let (start, end) = window;
     let span = (end - start).max(1) as f64;
+    let (w, h, pad) = (f64::from(CHART_W), f64::from(CHART_H), f64::from(CHART_PAD));
+    // Coordinates are written with one decimal, a decimal point.
     let x = |at: Timestamp| {
         let t = ((at - start) as f64 / span).clamp(0.0, 1.0);
-        CHART_PAD + t * (CHART_W - 2.0 * CHART_PAD)
+        Fixed::point(pad + t * (w - 2.0 * pad), 1)
     };
-    let y = |v: f64| CHART_PAD + (hi - v) / (hi - lo) * (CHART_H - 2.0 * CHART_PAD);
+    let y = |v: f64| Fixed::point(pad + (hi - v) / (hi - lo) * (h - 2.0 * pad), 1);
 
-    let mut alt = format!(
-        "{label} : {} {unit} le {}",
-        number(first.1, 1),
-        Date::from_timestamp(first.0).format_fr()
+    let (label, unit) = (Escape(label), Escape(unit));
+    // The title is the chart's text alternative.
+    let _ = write!(
+        out,
+        "<figure>\n<svg id=\"{id}\" viewBox=\"0 0 {CHART_W} {CHART_H}\" width=\"{CHART_W}\" \
+         height=\"{CHART_H}\" role=\"img\" aria-labelledby=\"{id}-title\">\
+         <title id=\"{id}-title\">{label} : {} {unit} le {}",
+        Fixed::comma(first.1, 1),
+        Date::from_timestamp(first.0).fr()
     );
     if points.len() > 1 {
         let _ = write!(
-            alt,
+            out,
             ", puis {} {unit} le {}",
-            number(last.1, 1),
-            Date::from_timestamp(last.0).format_fr()
+            Fixed::comma(last.1, 1),
+            Date::from_timestamp(last.0).fr()
         );
     }
     if let Some(r) = reference {
-        let _ = write!(alt, " ; objectif {} {unit}", number(r, 1));
+        let _ = write!(out, " ; objectif {} {unit}", Fixed::comma(r, 1));
     }
-
-    let mut svg = format!(
-        "<figure>\n<svg id=\"{id}\" viewBox=\"0 0 {CHART_W} {CHART_H}\" width=\"{CHART_W}\" \
-         height=\"{CHART_H}\" role=\"img\" aria-labelledby=\"{id}-title\">\
-         <title id=\"{id}-title\">{}</title>",
-        Escape(&alt)
-    );
+    out.push_str("</title>");
     if let Some(r) = reference {
         let _ = write!(
-            svg,
-            "<line x1=\"{CHART_PAD}\" x2=\"{:.1}\" y1=\"{ry:.1}\" y2=\"{ry:.1}\" \
+            out,
+            "<line x1=\"{CHART_PAD}\" x2=\"{}\" y1=\"{ry}\" y2=\"{ry}\" \
              stroke=\"#2a8a4a\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
-            CHART_W - CHART_PAD,
+            Fixed::point(w - pad, 1),
             ry = y(r)
         );
     }
     if points.len() > 1 {
-        let coords: Vec<String> = points
-            .iter()
-            .map(|&(at, v)| format!("{:.1},{:.1}", x(at), y(v)))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" \
+        out.push_str("<polyline points=\"");
+        for (i, &(at, v)) in points.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let _ = write!(out, "{},{}", x(at), y(v));
+        }
+        out.push_str(
+            "\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" \
              stroke-linejoin=\"round\" stroke-linecap=\"round\"/>",
-            coords.join(" ")
         );
     }
     let _ = write!(
-        svg,
-        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"currentColor\"/></svg>\n\
-         <figcaption>{} ({}){}</figcaption>\n</figure>\n",
+        out,
+        "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"currentColor\"/></svg>\n\
+         <figcaption>{label} ({unit}){}</figcaption>\n</figure>\n",
         x(last.0),
         y(last.1),
-        Escape(label),
-        Escape(unit),
         if reference.is_some() {
             ", objectif en pointillés"
         } else {
             ""
         }
     );
-    svg
 }
 
 fn add_weight_section(out: &mut String, now: Timestamp) {
@@ -298,19 +324,18 @@ fn add_weight_section(out: &mut String, now: Timestamp) {
 }
 
 fn goal_section(out: &mut String, s: &Summary) {
-    let value = s
-        .goal
-        .map(|g| format!(" value=\"{g}\""))
-        .unwrap_or_default();
     let _ = write!(
         out,
         "<section aria-labelledby=\"goal-title\">\n<h2 id=\"goal-title\">Mon objectif</h2>\n\
          <form method=\"post\" action=\"/goal\">\n\
          <label for=\"goal-kg\">Poids visé (kg)\
          <input id=\"goal-kg\" name=\"kg\" type=\"number\" inputmode=\"decimal\" step=\"0.1\" \
-         min=\"{MIN_KG}\" max=\"{MAX_KG}\" required{value}></label>\n\
-         <button type=\"submit\">Enregistrer l'objectif</button>\n</form>\n"
+         min=\"{MIN_KG}\" max=\"{MAX_KG}\" required"
     );
+    if let Some(g) = s.goal {
+        let _ = write!(out, " value=\"{g}\"");
+    }
+    out.push_str("></label>\n<button type=\"submit\">Enregistrer l'objectif</button>\n</form>\n");
     if s.goal.is_some() {
         out.push_str(
             "<form method=\"post\" action=\"/goal\">\n\
@@ -322,14 +347,11 @@ fn goal_section(out: &mut String, s: &Summary) {
 }
 
 /// A number written the French way, with a decimal comma: `72,4`.
+///
+/// Rounded half away from zero, and never "-0,0" (see [`Fixed`]); at most
+/// six decimals.
 pub fn number(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    // No "-0,0" for a value that rounds to zero.
-    let text = match text.strip_prefix('-') {
-        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_owned(),
-        _ => text,
-    };
-    text.replace('.', ",")
+    Fixed::comma(value, decimals).to_string()
 }
 
 #[cfg(test)]
@@ -384,7 +406,9 @@ mod tests {
         assert_eq!(number(72.0, 1), "72,0");
         assert_eq!(number(175.0, 0), "175");
         assert_eq!(number(-0.01, 1), "0,0");
-        assert_eq!(number(-1.25, 1), "-1,2");
+        // Ties round away from zero.
+        assert_eq!(number(-1.25, 1), "-1,3");
+        assert_eq!(number(72.25, 1), "72,3");
     }
 
     #[test]
@@ -446,25 +470,24 @@ mod tests {
         assert!(!page.contains("name=\"clear\""));
     }
 
+    fn chart(points: &[(Timestamp, f64)], reference: Option<f64>) -> String {
+        let mut svg = String::new();
+        sparkline(&mut svg, "c", "Poids", "kg", points, (0, 100), reference);
+        svg
+    }
+
     #[test]
     fn sparkline_geometry() {
-        let svg = sparkline(
-            "c",
-            "Poids",
-            "kg",
-            &[(0, 80.0), (100, 70.0)],
-            (0, 100),
-            None,
-        );
+        let svg = chart(&[(0, 80.0), (100, 70.0)], None);
         // Oldest at the left edge and highest; newest at the right, lowest.
         assert!(svg.contains("points=\"6.0,6.0 314.0,74.0\""));
         assert!(svg.contains("<circle cx=\"314.0\" cy=\"74.0\""));
         assert!(!svg.contains("<line"));
-        let one = sparkline("c", "Poids", "kg", &[(50, 70.0)], (0, 100), Some(70.0));
+        let one = chart(&[(50, 70.0)], Some(70.0));
         assert!(!one.contains("<polyline"));
         assert!(one.contains("<line"));
         assert!(one.contains("<circle cx=\"160.0\" cy=\"40.0\""));
-        assert_eq!(sparkline("c", "Poids", "kg", &[], (0, 100), None), "");
+        assert_eq!(chart(&[], None), "");
     }
 
     #[test]
