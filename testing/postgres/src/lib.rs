@@ -188,10 +188,18 @@ fn binaries() -> Result<PathBuf, String> {
         );
     }
     // A fresh machine: install it, refreshing the package lists if the
-    // first attempt finds nothing to install.
+    // first attempt finds nothing to install. The package would create and
+    // start a server of its own ("main", on port 5432); the tests need none.
+    let conf = Path::new("/etc/postgresql-common/createcluster.conf");
+    if !conf.exists() {
+        let _ = std::fs::create_dir_all("/etc/postgresql-common");
+        let _ = std::fs::write(conf, "create_main_cluster = false\n");
+    }
     let install = || {
         Command::new("apt-get")
             .args(["install", "-y", "-q", "postgresql"])
+            .args(["-o", "Dpkg::Options::=--force-confdef"])
+            .args(["-o", "Dpkg::Options::=--force-confold"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdout(Stdio::null())
             .status()
