@@ -169,12 +169,9 @@ impl ServeConfig {
     /// A PostgreSQL URL carries no password: it comes from `PGPASSWORD` or
     /// a pgpass file, like every other secret never from this file.
     pub fn database_url(&self) -> String {
-        self.database.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data.join("officine.db").display()
-            )
-        })
+        self.database
+            .clone()
+            .unwrap_or_else(|| crate::db::sqlite_url(&self.data.join("officine.db")))
     }
 }
 

@@ -32,6 +32,17 @@ pub struct DevOptions {
     pub services: Vec<(PathBuf, PathBuf)>,
     /// Build and load the repository's example services.
     pub examples: bool,
+    /// The database URL; `None` for the SQLite file in `data_dir`.
+    pub database: Option<String>,
+}
+
+impl DevOptions {
+    /// The database this development server uses.
+    pub fn database_url(&self) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| crate::db::sqlite_url(&self.data_dir.join("officine.db")))
+    }
 }
 
 /// The development server: the platform, prepared with demo data and the
@@ -43,7 +54,7 @@ impl Server {
     /// Prepares the data directory, database, demo data and services.
     pub async fn prepare(options: &DevOptions) -> anyhow::Result<DevApp> {
         crate::files::create_private_dir(&options.data_dir)?;
-        let db = Db::open_sqlite(&options.data_dir.join("officine.db"))
+        let db = Db::connect(&options.database_url())
             .await
             .context("opening the database")?;
         let seeded = seed::seed_demo(&db, now_millis())

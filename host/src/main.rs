@@ -47,6 +47,10 @@ enum Command {
         /// Do not build and load the repository's example services.
         #[arg(long)]
         no_examples: bool,
+        /// Database URL (sqlite:… or postgres://…, no password: PGPASSWORD).
+        /// Default: the SQLite file DATA/officine.db.
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Serve the platform for real patients, as configured in FILE
     /// (listen address, data directory, database, secrets, trusted issuers).
@@ -381,8 +385,18 @@ fn parse_service_id(s: &str) -> anyhow::Result<ServiceId> {
     ServiceId::new(s).map_err(|e| anyhow::anyhow!("service id {s:?} {e}"))
 }
 
-/// The database of an existing data directory: these commands never create one.
+/// The database these commands work on: the one `OFFICINE_DATABASE` names
+/// (a PostgreSQL URL, say), or else the SQLite file of an existing data
+/// directory, which they never create.
 async fn open_data(data: &std::path::Path) -> anyhow::Result<Db> {
+    if let Some(url) = std::env::var("OFFICINE_DATABASE")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        return Db::connect(&url)
+            .await
+            .context("opening the database named by OFFICINE_DATABASE");
+    }
     let path = data.join("officine.db");
     anyhow::ensure!(
         path.exists(),
@@ -483,12 +497,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             data,
             services,
             no_examples,
+            database,
         } => {
             dev::serve(DevOptions {
                 data_dir: data,
                 listen,
                 services,
                 examples: !no_examples,
+                database,
             })
             .await
         }

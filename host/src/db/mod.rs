@@ -87,6 +87,11 @@ impl Backend {
     }
 }
 
+/// The URL of the SQLite file at `path`, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
 /// A URL as it may be shown: without the password it may carry.
 fn redact(url: &str) -> String {
     match url.split_once("://") {
@@ -101,8 +106,7 @@ fn redact(url: &str) -> String {
 impl Db {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open_sqlite(path: &Path) -> Result<Db> {
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        Db::connect(&url).await
+        Db::connect(&sqlite_url(path)).await
     }
 
     /// Connects to `url` (`sqlite:…` or `postgres:…`) and brings the

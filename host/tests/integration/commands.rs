@@ -17,6 +17,7 @@ async fn dev_app(data: &std::path::Path) -> Arc<DevApp> {
         listen: "127.0.0.1:0".parse().unwrap(),
         services: Vec::new(),
         examples: true,
+        database: None,
     };
     Arc::new(DevApp::prepare(&options).await.unwrap())
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use officine_host::db::Db;
+use officine_host::db::{Backend, Db};
 use officine_host::listing::releases::{self, Submission};
 use officine_host::listing::served::{ListingCheck, NotServable};
 use officine_host::listing::{ListingError, Registry, RegistryKeys};
@@ -34,6 +34,7 @@ fn editor() -> LegalId {
 struct Fixture {
     _dir: tempfile::TempDir,
     data: PathBuf,
+    url: String,
     registry: Registry,
     key: KeyPair,
 }
@@ -43,7 +44,8 @@ impl Fixture {
     async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_owned();
-        let db = Db::open_sqlite(&data.join("officine.db")).await.unwrap();
+        let url = crate::support::database_url(&data);
+        let db = Db::connect(&url).await.unwrap();
         let registry = Registry::new(db, RegistryKeys::load_or_create(&data).unwrap());
         let key = KeyPair::generate().unwrap();
         registry
@@ -53,6 +55,7 @@ impl Fixture {
         Fixture {
             _dir: dir,
             data,
+            url,
             registry,
             key,
         }
@@ -204,9 +207,7 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
     check.check(&digest).await.unwrap();
 
     // A second host process, sharing the database, with a warm cache.
-    let other_db = Db::open_sqlite(&fixture.data.join("officine.db"))
-        .await
-        .unwrap();
+    let other_db = Db::connect(&fixture.url).await.unwrap();
     let other = ListingCheck::new(other_db, fixture.registry.keys().root.clone());
     other.check(&digest).await.unwrap();
 
@@ -466,12 +467,16 @@ async fn a_rotated_key_keeps_its_releases_served_and_a_revoked_one_does_not() {
     assert!(check.check(&digest).await.is_err());
 }
 
-/// Runs the `officine` binary.
-fn officine(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_officine"))
-        .args(args)
-        .output()
-        .unwrap()
+impl Fixture {
+    /// Runs the `officine` binary on the fixture's database: its data
+    /// directory's file, or the PostgreSQL schema it was given.
+    fn officine(&self, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_officine"));
+        if self.db().backend() == Backend::Postgres {
+            command.env("OFFICINE_DATABASE", &self.url);
+        }
+        command.args(args).output().unwrap()
+    }
 }
 
 fn data_arg(path: &Path) -> String {
@@ -483,7 +488,7 @@ async fn log_verify_finds_a_modified_row_and_a_truncation() {
     let fixture = Fixture::new().await;
     fixture.listed("0.1.0").await;
     let data = data_arg(&fixture.data);
-    let out = officine(&["log", "verify", "--inclusion", "1", "--data", &data]);
+    let out = fixture.officine(&["log", "verify", "--inclusion", "1", "--data", &data]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -503,7 +508,7 @@ async fn log_verify_finds_a_modified_row_and_a_truncation() {
     // More events, then the kept checkpoint proves the log only grew.
     fixture.registry.suspend(NAME, "audit").await.unwrap();
     let kept_arg = data_arg(&kept_path);
-    let out = officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
+    let out = fixture.officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -532,7 +537,7 @@ async fn log_verify_finds_a_modified_row_and_a_truncation() {
             .execute(fixture.db().pool())
             .await
             .unwrap();
-        let out = officine(&["log", "verify", "--data", &data]);
+        let out = fixture.officine(&["log", "verify", "--data", &data]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
         assert!(stderr.contains("entry 3"), "{stderr}");
@@ -547,20 +552,20 @@ async fn log_verify_finds_a_modified_row_and_a_truncation() {
     // Truncated: the last entry and its checkpoint removed. The log is
     // self-consistent again; only the checkpoint kept elsewhere shows it.
     fixture.drop_last_entry().await;
-    let out = officine(&["log", "verify", "--data", &data]);
+    let out = fixture.officine(&["log", "verify", "--data", &data]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
+    let out = fixture.officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
     assert!(
         out.status.success(),
         "only the entry after the kept checkpoint is gone"
     );
     // A checkpoint kept after the suspension is of a longer log than what is left.
     fixture.drop_last_entry().await;
-    let out = officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
+    let out = fixture.officine(&["log", "verify", "--since", &kept_arg, "--data", &data]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("truncated"), "{stderr}");

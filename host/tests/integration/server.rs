@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use officine_host::auth::DevIssuer;
 use officine_host::auth::dev_issuer::parse_login_hint;
+use officine_host::db::Backend;
 use officine_host::dev::{DevApp, DevOptions};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -25,11 +26,16 @@ impl Server {
             listen: "127.0.0.1:0".parse().unwrap(),
             services: Vec::new(),
             examples: true,
+            database: match crate::BACKEND {
+                Backend::Sqlite => None,
+                Backend::Postgres => Some(officine_test_postgres::cluster().fresh_url()),
+            },
         };
         let app = Arc::new(DevApp::prepare(&options).await.unwrap());
-        let db = officine_host::db::Db::open_sqlite(&options.data_dir.join("officine.db"))
+        let db = officine_host::db::Db::connect(&options.database_url())
             .await
             .unwrap();
+        assert_eq!(db.backend(), crate::BACKEND);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {

@@ -23,15 +23,20 @@ pub struct Scratch {
     _dir: tempfile::TempDir,
 }
 
+/// A new, empty database on the backend these suites run on: the SQLite
+/// file of data directory `dir`, or a schema of its own on the test
+/// PostgreSQL server.
+pub fn database_url(dir: &std::path::Path) -> String {
+    match crate::BACKEND {
+        Backend::Sqlite => officine_host::db::sqlite_url(&dir.join("officine.db")),
+        Backend::Postgres => officine_test_postgres::cluster().fresh_url(),
+    }
+}
+
 impl Scratch {
     pub async fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
-        let url = match crate::BACKEND {
-            Backend::Sqlite => {
-                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display())
-            }
-            Backend::Postgres => officine_test_postgres::cluster().fresh_url(),
-        };
+        let url = database_url(dir.path());
         let db = Db::connect(&url).await.unwrap();
         assert_eq!(db.backend(), crate::BACKEND);
         let seeded = seed::seed_demo(&db, now_millis()).await.unwrap();

@@ -1,23 +1,45 @@
 //! The suites that touch storage, run on PostgreSQL: the same test files as
-//! `tests/integration`, with scratch databases made on the throwaway server
-//! of `officine-test-postgres` (started by the first test, stopped with the
+//! `tests/integration`, with their databases made on the throwaway server of
+//! `officine-test-postgres` (started by the first test, stopped with the
 //! process).
 
 use officine_host::db::Backend;
 
-/// The database the scratch databases of these suites are made on.
+/// The database the suites' databases are made on.
 const BACKEND: Backend = Backend::Postgres;
 
 // Shared with suites this binary does not run.
 #[allow(dead_code)]
+#[path = "../integration/server.rs"]
+mod server;
+#[allow(dead_code)]
 #[path = "../integration/support.rs"]
 mod support;
 
-#[path = "../integration/consent.rs"]
-mod consent;
+// Storage, seen from components.
 #[path = "../integration/limits.rs"]
 mod limits;
+#[path = "../integration/loading.rs"]
+mod loading;
 #[path = "../integration/platform.rs"]
 mod platform;
 #[path = "../integration/weight_tracker.rs"]
 mod weight_tracker;
+
+// Consent and listing.
+#[path = "../integration/consent.rs"]
+mod consent;
+#[path = "../integration/listing.rs"]
+mod listing;
+
+// The HTTP API.
+#[path = "../integration/api.rs"]
+mod api;
+#[path = "../integration/api_records.rs"]
+mod api_records;
+#[path = "../integration/api_registry.rs"]
+mod api_registry;
+#[path = "../integration/auth.rs"]
+mod auth;
+#[path = "../integration/fhir.rs"]
+mod fhir;
