@@ -22,7 +22,7 @@ use std::time::Duration;
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Connection as _, Executor};
 
 use crate::model::{GrantId, PatientId, Writer, now_millis};
 use read::{Readers, Select};
@@ -77,6 +77,15 @@ impl Backend {
         }
     }
 
+    /// The backend an open connection talks to.
+    fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     fn max_connections(self) -> u32 {
         match self {
             // One writer at a time anyway; reads mostly bypass the pool.
@@ -85,6 +94,29 @@ impl Backend {
             Backend::Postgres => 16,
         }
     }
+}
+
+/// Makes `tx` the only transaction writing to `table` until it ends, on
+/// every host sharing the database: a writer that reads the table to
+/// decide what to write (the next index of a log, say) then sees every
+/// write committed before its own.
+///
+/// SQLite has one writer per database: the transaction's first write takes
+/// the lock, so it must come before the read (`INSERT … SELECT`). PostgreSQL
+/// lets writers run together: a table lock makes the others wait, while
+/// plain reads go on.
+pub(crate) async fn sole_writer(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    table: &'static str,
+) -> Result<()> {
+    if Backend::of_connection(tx) == Backend::Postgres {
+        sqlx::query(AssertSqlSafe(format!(
+            "LOCK TABLE {table} IN EXCLUSIVE MODE"
+        )))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The URL of the SQLite file at `path`, created if missing.

@@ -1,9 +1,10 @@
 //! The registry's transparency log, stored in the platform database.
 //!
-//! One writer at a time: an append is an `INSERT … SELECT MAX(idx) + 1`, so
-//! the database itself sequences concurrent registries (the primary key
-//! refuses a second entry at the same index), and every append is sealed by
-//! a checkpoint signed in the same transaction.
+//! One writer at a time, whichever host it runs on: an append first makes
+//! its transaction the log's only writer ([`crate::db::sole_writer`]), then
+//! inserts at `MAX(idx) + 1` and seals the log with a checkpoint signed in
+//! the same transaction. The database is the log's single sequencer; the
+//! primary key would refuse a second entry at an index in any case.
 
 use officine_registry::log::{LogSigner, LogVerifier};
 use officine_tlog::{Checkpoint, Hash, SignedCheckpoint, inclusion_proof, leaf_hash, root};
@@ -32,7 +33,7 @@ pub(crate) async fn append(
         value: "(not UTF-8)".into(),
     })?;
     let leaf = leaf_hash(body);
-    // The write comes first, so SQLite takes the write lock before any read.
+    crate::db::sole_writer(tx, "registry_log").await?;
     let index: i64 = sqlx::query(
         "INSERT INTO registry_log (idx, body, leaf, appended_at) \
          SELECT COALESCE(MAX(idx) + 1, 0), $1, $2, $3 FROM registry_log RETURNING idx",

@@ -483,6 +483,41 @@ fn data_arg(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Two hosts sharing the database add keys at once: every append lands,
+/// and the registry's log verifies as one log, with one sequence.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_append_at_once_and_the_log_stays_one() {
+    let fixture = Fixture::new().await;
+    let other = Registry::new(
+        Db::connect(&fixture.url).await.unwrap(),
+        fixture.registry.keys().clone(),
+    );
+    let appends: Vec<_> = (0..12)
+        .map(|i| {
+            let registry = [&fixture.registry, &other][i % 2].clone();
+            tokio::spawn(async move {
+                let key = KeyPair::generate().unwrap();
+                registry.add_key(&editor(), key.public_key(), None).await
+            })
+        })
+        .collect();
+    for append in appends {
+        append
+            .await
+            .unwrap()
+            .expect("every concurrent append lands");
+    }
+    let out = fixture.officine(&["log", "verify", "--data", &data_arg(&fixture.data)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The fixture's own key, then the twelve.
+    assert!(stdout.contains("the log verifies: 13 entries"), "{stdout}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn log_verify_finds_a_modified_row_and_a_truncation() {
     let fixture = Fixture::new().await;
