@@ -22,7 +22,7 @@ use std::time::Duration;
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, AssertSqlSafe, Connection as _, Executor};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor};
 
 use crate::model::{GrantId, PatientId, Writer, now_millis};
 use read::{Readers, Select};

@@ -20,7 +20,7 @@ use crate::support::{runtime, weight_tracker_bytes};
 const ISSUER: &str = "https://patients.example";
 
 /// The server process, killed when dropped.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -29,11 +29,11 @@ impl Drop for Process {
     }
 }
 
-fn officine() -> Command {
+pub(crate) fn officine() -> Command {
     Command::new(env!("CARGO_BIN_EXE_officine"))
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -41,13 +41,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn get(port: u16, host: &str, path: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) async fn get(port: u16, host: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let (status, _, body) = get_with_head(port, host, path, token).await;
     (status, body)
 }
 
 /// A GET's status, header lines and body.
-async fn get_with_head(
+pub(crate) async fn get_with_head(
     port: u16,
     host: &str,
     path: &str,
@@ -69,9 +69,9 @@ async fn get_with_head(
     (status, head.to_owned(), body.to_owned())
 }
 
-/// Lists the weight tracker in the registry of `data`, as regulators would.
-async fn list_weight_tracker(data: &std::path::Path) {
-    let db = Db::open_sqlite(&data.join("officine.db")).await.unwrap();
+/// Lists the weight tracker in `db`, with the registry keys of `data`, as
+/// regulators would.
+pub(crate) async fn list_weight_tracker(db: Db, data: &std::path::Path) {
     let registry = Registry::new(db, RegistryKeys::load_or_create(data).unwrap());
     let manifest = Manifest::from_toml_str(include_str!(
         "../../../plugins/weight-tracker/officine.toml"
@@ -108,7 +108,8 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    list_weight_tracker(&data).await;
+    let url = crate::support::database_url(&data);
+    list_weight_tracker(Db::connect(&url).await.unwrap(), &data).await;
     // The patients' identity provider: a key of its own, published as JWKS.
     let provider = DevIssuer::load_or_create(dir.path(), ISSUER).unwrap();
     let jwks = dir.path().join("patients.jwks.json");
@@ -118,7 +119,7 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\n\n[secrets]\n\
+            "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\ndatabase = \"{url}\"\n\n[secrets]\n\
              pseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n[[issuers]]\n\
              issuer = \"{ISSUER}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
              keys = {{ source = \"file\", path = \"{}\" }}\n\n\
@@ -210,7 +211,7 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
 }
 
 /// The value of a header in `head`, which must have it.
-fn header<'h>(head: &'h str, name: &str) -> &'h str {
+pub(crate) fn header<'h>(head: &'h str, name: &str) -> &'h str {
     head.lines()
         .filter_map(|line| line.split_once(": "))
         .find(|(n, _)| n.eq_ignore_ascii_case(name))

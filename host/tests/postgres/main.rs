@@ -32,6 +32,11 @@ mod consent;
 #[path = "../integration/listing.rs"]
 mod listing;
 
+// The production server, and two of them on one database.
+mod nodes;
+#[path = "../integration/serve.rs"]
+mod serve;
+
 // The HTTP API.
 #[path = "../integration/api.rs"]
 mod api;

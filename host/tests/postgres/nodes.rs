@@ -1,0 +1,305 @@
+//! Two `officine serve` processes on one PostgreSQL database: what a
+//! patient or a regulator decides through one host, the other enforces at
+//! once, and the registry's log written through both is one log.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use officine_host::auth::identity::{AssuranceLevel, Patient, Regulator};
+use officine_host::auth::{DevIssuer, Identity, Population};
+use officine_host::db::Db;
+use officine_host::model::PatientId;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::serve::{Process, free_port, get_with_head, header, list_weight_tracker, officine};
+
+const TRACKER: &str = "fr.officine.weight-tracker";
+const PATIENTS: &str = "https://patients.example";
+const REGULATORS: &str = "https://regulators.example";
+
+/// One host: its port and its own data directory (component cache, and a
+/// copy of the registry's keys, which every host shares).
+struct Node {
+    port: u16,
+    _process: Process,
+}
+
+impl Node {
+    async fn start(dir: &Path, data: &Path, url: &str) -> Node {
+        let port = free_port();
+        let issuer = |issuer: &str, population: Population, jwks: &str| {
+            format!(
+                "[[issuers]]\nissuer = \"{issuer}\"\naudience = \"{}\"\n\
+                 population = \"{}\"\nkeys = {{ source = \"file\", path = \"{}\" }}\n\n",
+                DevIssuer::audience(population),
+                match population {
+                    Population::Patient => "patient",
+                    _ => "regulator",
+                },
+                dir.join(jwks).display()
+            )
+        };
+        let config = data.with_extension("toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\ndatabase = \"{url}\"\n\n\
+                 [secrets]\npseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n{}{}",
+                data.display(),
+                issuer(PATIENTS, Population::Patient, "patients.jwks.json"),
+                issuer(REGULATORS, Population::Regulator, "regulators.jwks.json"),
+            ),
+        )
+        .unwrap();
+        let process = Process(
+            officine()
+                .args(["serve", "--config"])
+                .arg(&config)
+                .env("OFFICINE_TEST_PSEUDONYM_KEY", "ab".repeat(32))
+                .spawn()
+                .unwrap(),
+        );
+        let start = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(start.elapsed() < Duration::from_secs(60), "no server");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Node {
+            port,
+            _process: process,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn site(&self) -> String {
+        format!("weight-tracker.svc.localhost:{}", self.port)
+    }
+
+    /// A request to the platform with a bearer token: status and JSON body.
+    async fn send(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.host(),
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = text.split_once("\r\n\r\n").unwrap().1;
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// A session on this host's weight-tracker site, through the store's
+    /// handshake: the cookie to send there.
+    async fn session(&self, token: &str) -> String {
+        let path = format!("/s/{TRACKER}?path=/api/summary");
+        let (status, head, body) = get_with_head(self.port, &self.host(), &path, Some(token)).await;
+        assert_eq!(status, 303, "{head}\n{body}");
+        let location = header(&head, "location").to_owned();
+        let code_path = location.trim_start_matches(&format!("http://{}", self.site()));
+        let (status, head, _) = get_with_head(self.port, &self.site(), code_path, None).await;
+        assert_eq!(status, 303, "{head}");
+        let cookie = header(&head, "set-cookie");
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// The tracker's summary on this host, with a session cookie.
+    async fn summary(&self, cookie: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET /api/summary HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
+            self.site()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, text)
+    }
+}
+
+/// The service's state as the catalogue of `node` shows it: listed or not.
+async fn catalogued(node: &Node) -> bool {
+    let (status, _, body) = get_with_head(node.port, &node.host(), "/api/catalogue", None).await;
+    assert_eq!(status, 200, "{body}");
+    body.contains(TRACKER)
+}
+
+fn consent(scopes: &[&str]) -> String {
+    let nested: Vec<Value> = scopes
+        .iter()
+        .map(|scope| {
+            json!({"type": "permit", "extension": [{
+                "url": "urn:officine:fhir:extension:smart-scope", "valueString": scope}]})
+        })
+        .collect();
+    json!({
+        "resourceType": "Consent",
+        "status": "active",
+        "patient": {"reference": "Patient/demo"},
+        "provision": {
+            "type": "permit",
+            "period": {"end": "2099-12-31"},
+            "actor": [{"reference": {"identifier": {
+                "system": "urn:officine:service", "value": TRACKER}}}],
+            "provision": nested
+        }
+    })
+    .to_string()
+}
+
+fn copy_registry_keys(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".key") || name.ends_with(".json") {
+            std::fs::copy(entry.path(), to.join(&*name)).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_one_host_decides_the_other_enforces_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = officine_test_postgres::cluster().fresh_url();
+    let (data_a, data_b): (PathBuf, PathBuf) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir(&data_a).unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    // The patient's space exists, as the national platform provisions it.
+    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
+        .await
+        .unwrap();
+    list_weight_tracker(db, &data_a).await;
+    // The registry's keys are the deployment's, the same on every host.
+    copy_registry_keys(&data_a, &data_b);
+    let patients = DevIssuer::load_or_create(dir.path(), PATIENTS).unwrap();
+    std::fs::write(dir.path().join("patients.jwks.json"), patients.jwks_json()).unwrap();
+    // Each provider signs with a key of its own.
+    std::fs::create_dir(dir.path().join("regulators")).unwrap();
+    let regulators = DevIssuer::load_or_create(&dir.path().join("regulators"), REGULATORS).unwrap();
+    std::fs::write(
+        dir.path().join("regulators.jwks.json"),
+        regulators.jwks_json(),
+    )
+    .unwrap();
+    let (a, b) = (
+        Node::start(dir.path(), &data_a, &url).await,
+        Node::start(dir.path(), &data_b, &url).await,
+    );
+    let patient = patients.mint(
+        &Identity::Patient(Patient {
+            subject: PatientId::new("demo"),
+            assurance: AssuranceLevel::Substantial,
+        }),
+        Duration::from_secs(600),
+    );
+    let regulator = regulators.mint(
+        &Identity::Regulator(Regulator {
+            subject: "inspector-1".into(),
+        }),
+        Duration::from_secs(600),
+    );
+
+    // The patient consents through A; B serves them under that grant.
+    let (status, created) = a
+        .send(
+            "POST",
+            "/fhir/Consent",
+            &patient,
+            &consent(&["measures.read:weight"]),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let cookie = b.session(&patient).await;
+    let (status, text) = b.summary(&cookie).await;
+    assert_eq!(status, 200, "{text}");
+
+    // Revoked through A: B refuses the next invocation.
+    let mut revoked = created.clone();
+    revoked["status"] = json!("inactive");
+    let id = created["id"].as_str().unwrap();
+    let (status, body) = a
+        .send(
+            "PUT",
+            &format!("/fhir/Consent/{id}"),
+            &patient,
+            &revoked.to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, text) = b.summary(&cookie).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("no grant in force"), "{text}");
+
+    // Granted again through B; suspended through A: B stops serving it
+    // and takes it off its catalogue; reinstated through B: A lists it.
+    let (status, body) = b
+        .send(
+            "POST",
+            "/fhir/Consent",
+            &patient,
+            &consent(&["measures.read:weight"]),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(b.summary(&cookie).await.0, 200);
+    let release = format!("/api/regulator/releases/{TRACKER}%400.1.0");
+    let (status, body) = a
+        .send(
+            "POST",
+            &format!("{release}/suspend"),
+            &regulator,
+            r#"{"reason":"incident under analysis"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, text) = b.summary(&cookie).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("not served"), "{text}");
+    assert!(!catalogued(&b).await);
+    let (status, body) = b
+        .send(
+            "POST",
+            &format!("{release}/reinstate"),
+            &regulator,
+            r#"{"reason":"fixed in place, analysis closed"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(catalogued(&a).await);
+    assert_eq!(a.summary(&a.session(&patient).await).await.0, 200);
+
+    // The log, written through both hosts, verifies as one log.
+    let out = officine()
+        .args(["log", "verify", "--data"])
+        .arg(&data_a)
+        .env("OFFICINE_DATABASE", &url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Key added, signature, submitted, admitted, review started, decided,
+    // suspended (A), reinstated (B).
+    assert!(stdout.contains("the log verifies: 8 entries"), "{stdout}");
+}
