@@ -303,3 +303,130 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
     // suspended (A), reinstated (B).
     assert!(stdout.contains("the log verifies: 8 entries"), "{stdout}");
 }
+
+/// A TCP relay between a host and the database, that the test can cut
+/// and restore: the database becomes unreachable, then reachable again.
+struct Relay {
+    port: u16,
+    target: u16,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Relay {
+    fn new(target: u16) -> Relay {
+        Relay {
+            port: free_port(),
+            target,
+            tasks: Default::default(),
+        }
+    }
+
+    fn open(&self) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(([127, 0, 0, 1], self.port).into()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let (target, tasks) = (self.target, self.tasks.clone());
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", target)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(pipe.abort_handle());
+            }
+        });
+        self.tasks.lock().unwrap().push(accept.abort_handle());
+    }
+
+    /// Closes the listener and every connection through it.
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_cannot_reach_the_database_serves_nothing_until_it_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = officine_test_postgres::cluster().fresh_url();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
+        .await
+        .unwrap();
+    list_weight_tracker(db, &data).await;
+    let patients = DevIssuer::load_or_create(dir.path(), PATIENTS).unwrap();
+    std::fs::write(dir.path().join("patients.jwks.json"), patients.jwks_json()).unwrap();
+    std::fs::write(
+        dir.path().join("regulators.jwks.json"),
+        patients.jwks_json(),
+    )
+    .unwrap();
+
+    // The host reaches the database through the relay only.
+    let server_port: u16 = url
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap();
+    let relay = Relay::new(server_port);
+    relay.open();
+    let relayed = url.replace(
+        &format!("127.0.0.1:{server_port}"),
+        &format!("127.0.0.1:{}", relay.port),
+    );
+    let node = Node::start(dir.path(), &data, &relayed).await;
+    let patient = patients.mint(
+        &Identity::Patient(Patient {
+            subject: PatientId::new("demo"),
+            assurance: AssuranceLevel::Substantial,
+        }),
+        Duration::from_secs(600),
+    );
+    let (status, body) = node
+        .send(
+            "POST",
+            "/fhir/Consent",
+            &patient,
+            &consent(&["measures.read:weight"]),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let cookie = node.session(&patient).await;
+    assert_eq!(node.summary(&cookie).await.0, 200);
+
+    // Cut off: no invocation, no catalogue, nothing from a cache.
+    relay.cut();
+    for _ in 0..3 {
+        let (status, text) = node.summary(&cookie).await;
+        assert_eq!(status, 503, "{text}");
+    }
+    let (status, _, body) = get_with_head(node.port, &node.host(), "/api/catalogue", None).await;
+    assert!(status >= 500, "{status} {body}");
+
+    // Reachable again: served again, without a restart.
+    relay.open();
+    let start = Instant::now();
+    loop {
+        let (status, text) = node.summary(&cookie).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{text}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still refused after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
