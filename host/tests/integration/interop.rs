@@ -124,7 +124,9 @@ async fn releases_signed_by_sigstore_python_and_sigstore_js_are_accepted_under_a
     let mock = Mock::start(dir.path());
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let db = Db::open_sqlite(&data.join("officine.db")).await.unwrap();
+    let db = Db::connect(&crate::support::database_url(&data))
+        .await
+        .unwrap();
     // The deployment trusts the mock's authority and logs beside its own log.
     let keys = RegistryKeys::trust(&data, &mock.trusted_root).unwrap();
     let registry = Registry::new(db.clone(), keys.clone());
@@ -235,7 +237,9 @@ async fn the_registrys_managed_key_bundles_verify_in_sigstore_js() {
     clients();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_owned();
-    let db = Db::open_sqlite(&data.join("officine.db")).await.unwrap();
+    let db = Db::connect(&crate::support::database_url(&data))
+        .await
+        .unwrap();
     let registry = Registry::new(db, RegistryKeys::load_or_create(&data).unwrap());
     let key = KeyPair::generate().unwrap();
     registry

@@ -26,9 +26,11 @@ mod platform;
 #[path = "../integration/weight_tracker.rs"]
 mod weight_tracker;
 
-// Consent and listing.
+// Consent, listing, and signatures made by other Sigstore clients.
 #[path = "../integration/consent.rs"]
 mod consent;
+#[path = "../integration/interop.rs"]
+mod interop;
 #[path = "../integration/listing.rs"]
 mod listing;
 
@@ -48,3 +50,5 @@ mod api_registry;
 mod auth;
 #[path = "../integration/fhir.rs"]
 mod fhir;
+#[path = "../integration/schema.rs"]
+mod schema;
