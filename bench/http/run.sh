@@ -14,7 +14,10 @@
 #                                      and wasmtime 48.0.8 on PATH or in ~/.cargo/bin)
 # Environment: DURATION (default 10s), REPEATS (3), CONNS ("1 16 64"),
 #              SKIP_BUILD=1 to reuse built binaries, PROFILE=1 to also record a
-#              perf profile of Officine at 16 connections (needs perf).
+#              perf profile of Officine at 16 connections (needs perf),
+#              DATABASE=postgres to run Officine on a throwaway PostgreSQL
+#              cluster started here (needs PostgreSQL's server binaries)
+#              instead of its SQLite file.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,6 +28,7 @@ CONNS="${CONNS:-1 16 64}"
 OFF_PORT=8080          # `officine dev`'s default; the dev issuer's URL depends on it
 WS_PORT=8091           # wasmtime serve, default pooling
 WSR_PORT=8092          # wasmtime serve, keep-resident options
+PG_PORT=8093           # PostgreSQL, with DATABASE=postgres
 SERVICE=fr.officine.weight-tracker
 SITE="weight-tracker.svc.localhost:$OFF_PORT"
 WORK="$(mktemp -d /tmp/officine-bench-http.XXXXXX)"
@@ -34,6 +38,9 @@ PIDS=()
 export PATH="$PATH:$HOME/.cargo/bin"
 
 stop_all() {
+    if [ -n "${PG_BIN:-}" ] && [ -f "$WORK/pg/postmaster.pid" ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
+    fi
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] || continue
         if kill -0 "$pid" 2>/dev/null; then
@@ -46,6 +53,11 @@ stop_all() {
     PIDS=()
 }
 trap stop_all EXIT
+
+# PostgreSQL refuses to run as root: as root, its commands run as `postgres`.
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
 
 wait_port() { # port seconds
     local i
@@ -83,9 +95,22 @@ wasmtime serve -S cli=y --addr "127.0.0.1:$WSR_PORT" \
     -O pooling-allocator=y,pooling-memory-keep-resident=4194304,pooling-table-keep-resident=65536,pooling-async-stack-keep-resident=2097152 \
     "$HELLO" >"$WORK/ws-resident.log" 2>&1 &
 PIDS+=($!)
+# PostgreSQL, if asked for: a cluster of its own, on loopback, stopped on exit.
+DB_ARGS=()
+if [ "${DATABASE:-sqlite}" = postgres ]; then
+    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -x "$PG_BIN/initdb" ] || { echo "DATABASE=postgres needs PostgreSQL (apt-get install postgresql)" >&2; exit 1; }
+    mkdir -p "$WORK/pg"
+    [ "$(id -u)" = 0 ] && chown postgres: "$WORK" "$WORK/pg"
+    as_pg "$PG_BIN/initdb" -D "$WORK/pg" --auth=trust --username=officine --no-locale -E UTF8 >/dev/null
+    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -w -l "$WORK/pg/server.log" \
+        -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null
+    "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U officine -d postgres -c "CREATE DATABASE officine"
+    DB_ARGS=(--database "postgres://officine@127.0.0.1:$PG_PORT/officine")
+fi
 # Officine, development mode, on a fresh data directory.
 DATA="$WORK/data"
-(cd "$ROOT" && exec "$OFFICINE" dev --listen "127.0.0.1:$OFF_PORT" --data "$DATA") \
+(cd "$ROOT" && exec "$OFFICINE" dev --listen "127.0.0.1:$OFF_PORT" --data "$DATA" "${DB_ARGS[@]}") \
     >"$WORK/officine.log" 2>&1 &
 OFF_PID=$!
 PIDS+=($OFF_PID)
