@@ -12,7 +12,9 @@ use officine_registry::review::RequirementSet;
 use officine_registry::signature::{self, Bundle, TrustedRoot};
 use officine_registry::{LegalId, Manifest, Release};
 
-use super::{KeysCommand, LogCommand, ReviewCommand, StateChange, day, open_data};
+use super::{
+    KeysCommand, LogCommand, ReviewCommand, StateChange, database_from_env, day, open_data,
+};
 
 /// The registry of an existing data directory.
 pub async fn registry(data: &Path) -> anyhow::Result<Registry> {
@@ -24,12 +26,23 @@ pub async fn registry(data: &Path) -> anyhow::Result<Registry> {
 /// Creates (or opens) a data directory's database and registry keys.
 pub async fn init(data: &Path) -> anyhow::Result<()> {
     officine_host::files::create_private_dir(data)?;
-    let path = data.join("officine.db");
-    officine_host::db::Db::open_sqlite(&path)
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
+    let database = match database_from_env() {
+        Some(url) => {
+            officine_host::db::Db::connect(&url)
+                .await
+                .context("opening the database named by OFFICINE_DATABASE")?;
+            "the one OFFICINE_DATABASE names".to_owned()
+        }
+        None => {
+            let path = data.join("officine.db");
+            officine_host::db::Db::open_sqlite(&path)
+                .await
+                .with_context(|| format!("opening {}", path.display()))?;
+            path.display().to_string()
+        }
+    };
     let keys = RegistryKeys::load_or_create(data)?;
-    println!("database:     {}", path.display());
+    println!("database:     {database}");
     println!(
         "registry log: {} (key {})",
         officine_host::listing::config::DEFAULT_ORIGIN,

@@ -385,14 +385,18 @@ fn parse_service_id(s: &str) -> anyhow::Result<ServiceId> {
     ServiceId::new(s).map_err(|e| anyhow::anyhow!("service id {s:?} {e}"))
 }
 
+/// The database URL `OFFICINE_DATABASE` names, if it names one.
+fn database_from_env() -> Option<String> {
+    std::env::var("OFFICINE_DATABASE")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
 /// The database these commands work on: the one `OFFICINE_DATABASE` names
 /// (a PostgreSQL URL, say), or else the SQLite file of an existing data
 /// directory, which they never create.
 async fn open_data(data: &std::path::Path) -> anyhow::Result<Db> {
-    if let Some(url) = std::env::var("OFFICINE_DATABASE")
-        .ok()
-        .filter(|url| !url.is_empty())
-    {
+    if let Some(url) = database_from_env() {
         return Db::connect(&url)
             .await
             .context("opening the database named by OFFICINE_DATABASE");

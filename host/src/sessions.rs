@@ -145,12 +145,6 @@ pub async fn sweep(db: &Db, now: i64) -> Result<u64> {
 mod tests {
     use super::*;
 
-    async fn db() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open_sqlite(&dir.path().join("s.db")).await.unwrap();
-        (dir, db)
-    }
-
     fn ids() -> (PatientId, ServiceId, ServiceId) {
         (
             PatientId::new("demo"),
@@ -161,7 +155,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_code_opens_one_session_for_its_service_only() {
-        let (_dir, db) = db().await;
+        let (_dir, dbs) = crate::db::testing::both().await;
+        for db in dbs {
+            one_session_for_its_service_only(db).await;
+        }
+    }
+
+    async fn one_session_for_its_service_only(db: Db) {
         let (patient, a, b) = ids();
         let code = begin(&db, &patient, &a, "/start", 1_000).await.unwrap();
         // Another service's site cannot use it, and that attempt spends it.
@@ -192,7 +192,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_late_code_is_refused_and_nothing_secret_is_stored() {
-        let (_dir, db) = db().await;
+        let (_dir, dbs) = crate::db::testing::both().await;
+        for db in dbs {
+            late_code_refused_nothing_secret_stored(db).await;
+        }
+    }
+
+    async fn late_code_refused_nothing_secret_stored(db: Db) {
         let (patient, a, _) = ids();
         let code = begin(&db, &patient, &a, "/", 1_000).await.unwrap();
         let (stored,): (String,) = sqlx::query_as("SELECT code_hash FROM service_handshakes")

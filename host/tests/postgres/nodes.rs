@@ -430,3 +430,38 @@ async fn a_host_that_cannot_reach_the_database_serves_nothing_until_it_can() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_prepares_the_database_officine_database_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = officine_test_postgres::cluster().fresh_url();
+    let out = officine()
+        .args(["init", "--data"])
+        .arg(dir.path().join("data"))
+        .env("OFFICINE_DATABASE", &url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("database:     the one OFFICINE_DATABASE names"),
+        "{stdout}"
+    );
+    // Migrated by `init`, not by this test: read without migrating.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let expected = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied as usize, expected);
+    assert!(!dir.path().join("data/officine.db").exists());
+    assert!(dir.path().join("data/registry-log.key").exists());
+}
