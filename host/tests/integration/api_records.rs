@@ -383,7 +383,7 @@ async fn a_patient_reads_their_messages_as_communications() {
 }
 
 /// A Consent granting the weight tracker `scopes` until the end of 2099.
-fn grant_body(patient: &str, service: &str, scopes: &[&str]) -> String {
+pub(crate) fn grant_body(patient: &str, service: &str, scopes: &[&str]) -> String {
     let nested: Vec<Value> = scopes
         .iter()
         .map(|scope| {

@@ -69,6 +69,31 @@ pub(crate) async fn get_with_head(
     (status, head.to_owned(), body.to_owned())
 }
 
+/// Starts `officine serve --config config` and waits until it listens on
+/// `port`.
+pub(crate) async fn start_serve(config: &std::path::Path, port: u16) -> Process {
+    let process = Process(
+        officine()
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("OFFICINE_TEST_PSEUDONYM_KEY", "ab".repeat(32))
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    process
+}
+
 /// Lists the weight tracker in `db`, with the registry keys of `data`, as
 /// regulators would.
 pub(crate) async fn list_weight_tracker(db: Db, data: &std::path::Path) {
@@ -130,25 +155,7 @@ async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patien
         ),
     )
     .unwrap();
-    let _server = Process(
-        officine()
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("OFFICINE_TEST_PSEUDONYM_KEY", "ab".repeat(32))
-            .spawn()
-            .unwrap(),
-    );
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let _server = start_serve(&config, port).await;
     let host = format!("127.0.0.1:{port}");
 
     let (status, body) = get(port, &host, "/api/catalogue", None).await;

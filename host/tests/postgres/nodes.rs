@@ -12,7 +12,10 @@ use officine_host::model::PatientId;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::serve::{Process, free_port, get_with_head, header, list_weight_tracker, officine};
+use crate::api_records::grant_body;
+use crate::serve::{
+    Process, free_port, get_with_head, header, list_weight_tracker, officine, start_serve,
+};
 
 const TRACKER: &str = "fr.officine.weight-tracker";
 const PATIENTS: &str = "https://patients.example";
@@ -52,22 +55,7 @@ impl Node {
             ),
         )
         .unwrap();
-        let process = Process(
-            officine()
-                .args(["serve", "--config"])
-                .arg(&config)
-                .env("OFFICINE_TEST_PSEUDONYM_KEY", "ab".repeat(32))
-                .spawn()
-                .unwrap(),
-        );
-        let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(start.elapsed() < Duration::from_secs(60), "no server");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let process = start_serve(&config, port).await;
         Node {
             port,
             _process: process,
@@ -141,27 +129,35 @@ async fn catalogued(node: &Node) -> bool {
     body.contains(TRACKER)
 }
 
-fn consent(scopes: &[&str]) -> String {
-    let nested: Vec<Value> = scopes
-        .iter()
-        .map(|scope| {
-            json!({"type": "permit", "extension": [{
-                "url": "urn:officine:fhir:extension:smart-scope", "valueString": scope}]})
-        })
-        .collect();
-    json!({
-        "resourceType": "Consent",
-        "status": "active",
-        "patient": {"reference": "Patient/demo"},
-        "provision": {
-            "type": "permit",
-            "period": {"end": "2099-12-31"},
-            "actor": [{"reference": {"identifier": {
-                "system": "urn:officine:service", "value": TRACKER}}}],
-            "provision": nested
-        }
-    })
-    .to_string()
+/// A database for a deployment: the demo patient's space provisioned, as
+/// the national platform does, and the weight tracker listed with the
+/// registry keys of `data`.
+async fn deployment_database(url: &str, data: &Path) {
+    let db = Db::connect(url).await.unwrap();
+    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
+        .await
+        .unwrap();
+    list_weight_tracker(db, data).await;
+}
+
+/// A provider of `issuer`, its key set published as `jwks` in `dir`.
+fn provider(dir: &Path, issuer: &str, jwks: &str) -> DevIssuer {
+    let keys = dir.join(jwks).with_extension("");
+    std::fs::create_dir_all(&keys).unwrap();
+    let provider = DevIssuer::load_or_create(&keys, issuer).unwrap();
+    std::fs::write(dir.join(jwks), provider.jwks_json()).unwrap();
+    provider
+}
+
+/// A token for the demo patient.
+fn demo_patient(patients: &DevIssuer) -> String {
+    patients.mint(
+        &Identity::Patient(Patient {
+            subject: PatientId::new("demo"),
+            assurance: AssuranceLevel::Substantial,
+        }),
+        Duration::from_secs(600),
+    )
 }
 
 fn copy_registry_keys(from: &Path, to: &Path) {
@@ -181,35 +177,16 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
     let url = officine_test_postgres::cluster().fresh_url();
     let (data_a, data_b): (PathBuf, PathBuf) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir(&data_a).unwrap();
-    let db = Db::connect(&url).await.unwrap();
-    // The patient's space exists, as the national platform provisions it.
-    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
-        .await
-        .unwrap();
-    list_weight_tracker(db, &data_a).await;
+    deployment_database(&url, &data_a).await;
     // The registry's keys are the deployment's, the same on every host.
     copy_registry_keys(&data_a, &data_b);
-    let patients = DevIssuer::load_or_create(dir.path(), PATIENTS).unwrap();
-    std::fs::write(dir.path().join("patients.jwks.json"), patients.jwks_json()).unwrap();
-    // Each provider signs with a key of its own.
-    std::fs::create_dir(dir.path().join("regulators")).unwrap();
-    let regulators = DevIssuer::load_or_create(&dir.path().join("regulators"), REGULATORS).unwrap();
-    std::fs::write(
-        dir.path().join("regulators.jwks.json"),
-        regulators.jwks_json(),
-    )
-    .unwrap();
+    let patients = provider(dir.path(), PATIENTS, "patients.jwks.json");
+    let regulators = provider(dir.path(), REGULATORS, "regulators.jwks.json");
     let (a, b) = (
         Node::start(dir.path(), &data_a, &url).await,
         Node::start(dir.path(), &data_b, &url).await,
     );
-    let patient = patients.mint(
-        &Identity::Patient(Patient {
-            subject: PatientId::new("demo"),
-            assurance: AssuranceLevel::Substantial,
-        }),
-        Duration::from_secs(600),
-    );
+    let patient = demo_patient(&patients);
     let regulator = regulators.mint(
         &Identity::Regulator(Regulator {
             subject: "inspector-1".into(),
@@ -223,7 +200,7 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
             "POST",
             "/fhir/Consent",
             &patient,
-            &consent(&["measures.read:weight"]),
+            &grant_body("demo", TRACKER, &["measures.read:weight"]),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -255,7 +232,7 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
             "POST",
             "/fhir/Consent",
             &patient,
-            &consent(&["measures.read:weight"]),
+            &grant_body("demo", TRACKER, &["measures.read:weight"]),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -359,18 +336,9 @@ async fn a_host_that_cannot_reach_the_database_serves_nothing_until_it_can() {
     let url = officine_test_postgres::cluster().fresh_url();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let db = Db::connect(&url).await.unwrap();
-    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
-        .await
-        .unwrap();
-    list_weight_tracker(db, &data).await;
-    let patients = DevIssuer::load_or_create(dir.path(), PATIENTS).unwrap();
-    std::fs::write(dir.path().join("patients.jwks.json"), patients.jwks_json()).unwrap();
-    std::fs::write(
-        dir.path().join("regulators.jwks.json"),
-        patients.jwks_json(),
-    )
-    .unwrap();
+    deployment_database(&url, &data).await;
+    let patients = provider(dir.path(), PATIENTS, "patients.jwks.json");
+    provider(dir.path(), REGULATORS, "regulators.jwks.json");
 
     // The host reaches the database through the relay only.
     let server_port: u16 = url
@@ -386,19 +354,13 @@ async fn a_host_that_cannot_reach_the_database_serves_nothing_until_it_can() {
         &format!("127.0.0.1:{}", relay.port),
     );
     let node = Node::start(dir.path(), &data, &relayed).await;
-    let patient = patients.mint(
-        &Identity::Patient(Patient {
-            subject: PatientId::new("demo"),
-            assurance: AssuranceLevel::Substantial,
-        }),
-        Duration::from_secs(600),
-    );
+    let patient = demo_patient(&patients);
     let (status, body) = node
         .send(
             "POST",
             "/fhir/Consent",
             &patient,
-            &consent(&["measures.read:weight"]),
+            &grant_body("demo", TRACKER, &["measures.read:weight"]),
         )
         .await;
     assert_eq!(status, 201, "{body}");
