@@ -152,3 +152,18 @@ async fn a_bad_weight_is_refused_and_nothing_changes() {
         before
     );
 }
+
+/// The example declares the 4 MiB its requests need (its `build.rs`), so no
+/// request grows its memory and the pool never has to shrink a slot back
+/// (`docs/editors/sdk.md`, "Start with enough memory").
+#[test]
+fn the_example_starts_with_enough_memory_for_a_request() {
+    let mut minimums = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(weight_tracker_bytes()) {
+        if let wasmparser::Payload::MemorySection(memories) = payload.unwrap() {
+            minimums.extend(memories.into_iter().map(|m| m.unwrap().initial));
+        }
+    }
+    // One memory: the main module's (the adapter shims import it).
+    assert_eq!(minimums, [64], "initial memory, in 64 KiB pages");
+}
