@@ -1,25 +1,81 @@
-//! The `officine` commands a newcomer types: `dev` (its router), `run`, and
-//! `grant` / `revoke` / `grants`.
+//! The `officine` commands a newcomer types: `dev` (its router) and
+//! `grant` / `revoke` / `grants` (`officine run` is in `harness.rs`); on the database of `crate::BACKEND`, which
+//! the commands are given as `officine dev --database` and
+//! `OFFICINE_DATABASE` would be.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
+use officine_host::db::Backend;
 use officine_host::dev::{DevApp, DevOptions};
 use officine_host::examples;
 use tower::ServiceExt as _;
 
-async fn dev_app(data: &std::path::Path) -> Arc<DevApp> {
-    let options = DevOptions {
-        data_dir: data.to_owned(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        services: Vec::new(),
-        examples: true,
-        database: None,
-    };
-    Arc::new(DevApp::prepare(&options).await.unwrap())
+/// A data directory and its database: on SQLite, the file `officine dev`
+/// makes in the directory by default; on PostgreSQL, a schema of its own on
+/// the test server, named to every command.
+struct Data {
+    dir: PathBuf,
+    url: String,
+}
+
+impl Data {
+    /// The data directory `officine-data` under `parent`, not created yet.
+    fn under(parent: &Path) -> Data {
+        Data::at(parent.join("officine-data"))
+    }
+
+    fn at(dir: PathBuf) -> Data {
+        let url = crate::support::database_url(&dir);
+        Data { dir, url }
+    }
+
+    /// The database URL to name, if the default would not do.
+    fn database(&self) -> Option<&str> {
+        (crate::BACKEND != Backend::Sqlite).then_some(self.url.as_str())
+    }
+
+    /// `officine dev` on this data directory and database, not listening.
+    async fn dev_app(&self) -> Arc<DevApp> {
+        let options = DevOptions {
+            data_dir: self.dir.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            services: Vec::new(),
+            examples: true,
+            database: self.database().map(str::to_owned),
+        };
+        let app = Arc::new(DevApp::prepare(&options).await.unwrap());
+        self.assert_no_stray_file();
+        app
+    }
+
+    /// Runs `officine ARGS --data DIR` on this database.
+    fn officine(&self, args: &[&str]) -> (bool, String, String) {
+        let mut command = officine();
+        if let Some(url) = self.database() {
+            command.env("OFFICINE_DATABASE", url);
+        }
+        let outcome = outcome(command.args(args).arg("--data").arg(&self.dir));
+        self.assert_no_stray_file();
+        outcome
+    }
+
+    /// On PostgreSQL, nothing was stored in an SQLite file beside it.
+    fn assert_no_stray_file(&self) {
+        if self.database().is_some() {
+            let file = self.dir.join("officine.db");
+            assert!(
+                !file.exists(),
+                "{:?}: {} made",
+                crate::BACKEND,
+                file.display()
+            );
+        }
+    }
 }
 
 async fn send(
@@ -43,7 +99,7 @@ async fn send(
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_serves_each_example_on_its_own_host_for_the_demo_patient() {
     let data = tempfile::tempdir().unwrap();
-    let app = dev_app(&data.path().join("officine-data")).await;
+    let app = Data::under(data.path()).dev_app().await;
 
     let (status, headers, body) =
         send(&app, "weight-tracker.svc.localhost:8080", "/api/summary").await;
@@ -81,11 +137,11 @@ async fn dev_serves_each_example_on_its_own_host_for_the_demo_patient() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_keeps_its_data_and_compiled_components_across_restarts() {
-    let data = tempfile::tempdir().unwrap();
-    let dir = data.path().join("officine-data");
-    drop(dev_app(&dir).await);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Data::under(tmp.path());
+    drop(data.dev_app().await);
     // Seeding twice must not duplicate the demo patient's data.
-    let app = dev_app(&dir).await;
+    let app = data.dev_app().await;
     let (_, _, body) = send(&app, "weight-tracker.svc.localhost", "/api/summary").await;
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     let trend = json["trend"].as_array().unwrap().len();
@@ -97,7 +153,7 @@ async fn dev_keeps_its_data_and_compiled_components_across_restarts() {
 }
 
 /// The weight tracker built from source: its component and manifest paths.
-fn built_tracker() -> examples::Example {
+pub(crate) fn built_tracker() -> examples::Example {
     let workspace = examples::workspace().unwrap();
     examples::build(&workspace)
         .unwrap()
@@ -106,72 +162,17 @@ fn built_tracker() -> examples::Example {
         .unwrap()
 }
 
-fn officine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_officine"))
+/// The `officine` command, on the database of its data directory unless
+/// told otherwise.
+pub(crate) fn officine() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_officine"));
+    command.env_remove("OFFICINE_DATABASE");
+    command
 }
 
-#[test]
-fn run_prints_the_response_of_one_invocation() {
-    let tracker = built_tracker();
-    let output = officine()
-        .arg("run")
-        .arg(&tracker.wasm)
-        .arg("--manifest")
-        .arg(&tracker.manifest)
-        .args(["--path", "/api/summary"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.starts_with("HTTP 200\n"), "{stdout}");
-    assert!(
-        stdout.contains("content-type: application/json"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("\"height\":{\"value\":176.0"), "{stdout}");
-}
-
-#[test]
-fn run_explains_why_a_file_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let bogus = dir.path().join("service.wasm");
-    std::fs::write(&bogus, "not wasm at all").unwrap();
-    let manifest = examples::workspace()
-        .unwrap()
-        .join("plugins/weight-tracker/officine.toml");
-    let output = officine()
-        .arg("run")
-        .arg(&bogus)
-        .arg("--manifest")
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("not a WebAssembly file"), "{stderr}");
-    assert!(output.stdout.is_empty());
-
-    let output = officine()
-        .arg("run")
-        .arg(&bogus)
-        .args(["--manifest", "/nonexistent/officine.toml"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/officine.toml"));
-}
-
-fn officine_in(data: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let output = officine()
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .unwrap();
+/// Runs `command`: whether it succeeded, its standard output and error.
+fn outcome(command: &mut Command) -> (bool, String, String) {
+    let output = command.output().unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -182,15 +183,15 @@ fn officine_in(data: &std::path::Path, args: &[&str]) -> (bool, String, String) 
 #[tokio::test(flavor = "multi_thread")]
 async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
     const TRACKER: &str = "fr.officine.weight-tracker";
-    let data = tempfile::tempdir().unwrap();
-    let dir = data.path().join("officine-data");
-    let app = dev_app(&dir).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Data::under(tmp.path());
+    let app = data.dev_app().await;
     let summary = |app: Arc<DevApp>| async move {
         send(&app, "weight-tracker.svc.localhost", "/api/summary").await
     };
 
     // `officine dev` granted the demo patient what the tracker requests.
-    let (ok, out, err) = officine_in(&dir, &["grants", "demo"]);
+    let (ok, out, err) = data.officine(&["grants", "demo"]);
     assert!(ok, "{err}");
     assert!(
         out.contains(TRACKER) && out.contains("in force until"),
@@ -199,17 +200,14 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
     assert!(out.contains("measures.read:height"), "{out}");
 
     // Narrowed to the weights: no height, no BMI, no goal any more.
-    let (ok, out, err) = officine_in(
-        &dir,
-        &[
-            "grant",
-            "demo",
-            TRACKER,
-            "measures.read:weight",
-            "--until",
-            "2099-12-31",
-        ],
-    );
+    let (ok, out, err) = data.officine(&[
+        "grant",
+        "demo",
+        TRACKER,
+        "measures.read:weight",
+        "--until",
+        "2099-12-31",
+    ]);
     assert!(ok, "{err}");
     assert!(
         out.contains("until 2100-01-01 00:00 UTC: measures.read:weight"),
@@ -223,23 +221,23 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
 
     // Refused: a scope the tracker does not request, a malformed one, an
     // unknown service. Nothing changes.
-    let before = officine_in(&dir, &["grants", "demo"]).1;
-    let (ok, _, err) = officine_in(&dir, &["grant", "demo", TRACKER, "agenda.read"]);
+    let before = data.officine(&["grants", "demo"]).1;
+    let (ok, _, err) = data.officine(&["grant", "demo", TRACKER, "agenda.read"]);
     assert!(!ok);
     assert!(err.contains("did not request agenda.read"), "{err}");
-    let (ok, _, err) = officine_in(&dir, &["grant", "demo", TRACKER, "measures.write:bmi"]);
+    let (ok, _, err) = data.officine(&["grant", "demo", TRACKER, "measures.write:bmi"]);
     assert!(!ok);
     assert!(
         err.contains("at column 16") && err.contains("computed"),
         "{err}"
     );
-    let (ok, _, err) = officine_in(&dir, &["grant", "demo", "fr.example.none", "storage"]);
+    let (ok, _, err) = data.officine(&["grant", "demo", "fr.example.none", "storage"]);
     assert!(!ok);
     assert!(err.contains("unknown service fr.example.none"), "{err}");
-    assert_eq!(officine_in(&dir, &["grants", "demo"]).1, before);
+    assert_eq!(data.officine(&["grants", "demo"]).1, before);
 
     // Revoked: the next request is refused before the component runs.
-    let (ok, out, err) = officine_in(&dir, &["revoke", "demo", TRACKER, "--erase"]);
+    let (ok, out, err) = data.officine(&["revoke", "demo", TRACKER, "--erase"]);
     assert!(ok, "{err}");
     assert!(
         out.contains("revoked grant") && out.contains("erased"),
@@ -248,20 +246,20 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
     let (status, _, body) = summary(app.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("no grant in force"), "{body}");
-    let (_, out, _) = officine_in(&dir, &["grants", "demo"]);
+    let (_, out, _) = data.officine(&["grants", "demo"]);
     assert!(out.contains("revoked"), "{out}");
-    let (ok, _, err) = officine_in(&dir, &["revoke", "demo", TRACKER]);
+    let (ok, _, err) = data.officine(&["revoke", "demo", TRACKER]);
     assert!(!ok);
     assert!(err.contains("no grant in force"), "{err}");
 
     // A restart does not grant it again: the revocation is the patient's.
     drop(app);
-    let app = dev_app(&dir).await;
+    let app = data.dev_app().await;
     assert_eq!(summary(app).await.0, StatusCode::FORBIDDEN);
 
     // These commands never create a database.
-    let nowhere = data.path().join("nowhere");
-    let (ok, _, err) = officine_in(&nowhere, &["grants", "demo"]);
+    let nowhere = tmp.path().join("nowhere");
+    let (ok, _, err) = outcome(officine().args(["grants", "demo", "--data"]).arg(&nowhere));
     assert!(!ok);
     assert!(err.contains("no database at"), "{err}");
     assert!(!nowhere.exists());
@@ -270,21 +268,21 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_lists_its_examples_and_a_suspension_from_another_process_stops_one_at_once() {
     const TRACKER: &str = "fr.officine.weight-tracker@0.1.0";
-    let data = tempfile::tempdir().unwrap();
-    let dir = data.path().join("officine-data");
-    let app = dev_app(&dir).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Data::under(tmp.path());
+    let app = data.dev_app().await;
 
-    let (ok, out, err) = officine_in(&dir, &["review", "list"]);
+    let (ok, out, err) = data.officine(&["review", "list"]);
     assert!(ok, "{err}");
     assert!(out.contains(TRACKER) && out.contains("listed"), "{out}");
-    let (ok, out, err) = officine_in(&dir, &["review", "show", TRACKER]);
+    let (ok, out, err) = data.officine(&["review", "show", TRACKER]);
     assert!(ok, "{err}");
     assert!(
         out.contains("Development listing by `officine dev`"),
         "{out}"
     );
 
-    let (ok, _, err) = officine_in(&dir, &["suspend", TRACKER, "--reason", "incident"]);
+    let (ok, _, err) = data.officine(&["suspend", TRACKER, "--reason", "incident"]);
     assert!(ok, "{err}");
     let (status, _, body) = send(&app, "weight-tracker.svc.localhost", "/api/summary").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -293,11 +291,11 @@ async fn dev_lists_its_examples_and_a_suspension_from_another_process_stops_one_
     let (status, _, _) = send(&app, "hello-measures.svc.localhost", "/").await;
     assert_eq!(status, StatusCode::OK);
 
-    let (ok, _, err) = officine_in(&dir, &["reinstate", TRACKER, "--reason", "fixed"]);
+    let (ok, _, err) = data.officine(&["reinstate", TRACKER, "--reason", "fixed"]);
     assert!(ok, "{err}");
     let (status, _, body) = send(&app, "weight-tracker.svc.localhost", "/api/summary").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (ok, out, err) = officine_in(&dir, &["log", "verify"]);
+    let (ok, out, err) = data.officine(&["log", "verify"]);
     assert!(ok, "{err}");
     assert!(out.contains("the log verifies"), "{out}");
 }
@@ -306,7 +304,7 @@ async fn dev_lists_its_examples_and_a_suspension_from_another_process_stops_one_
 fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
     let tracker = built_tracker();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("registry");
+    let data = Data::at(tmp.path().join("registry"));
     let wasm = tmp.path().join("tracker.wasm");
     std::fs::copy(&tracker.wasm, &wasm).unwrap();
     let key = tmp.path().join("editor.key");
@@ -314,7 +312,7 @@ fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
     let (wasm_arg, key_arg) = (wasm.to_str().unwrap(), key.to_str().unwrap());
     let name = "fr.officine.weight-tracker@0.1.0";
 
-    let (ok, out, err) = officine_in(&dir, &["init"]);
+    let (ok, out, err) = data.officine(&["init"]);
     assert!(ok, "{err}");
     assert!(out.contains("trusted root"), "{out}");
     let output = officine()
@@ -344,17 +342,12 @@ fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
         .unwrap();
     assert!(signed.status.success());
     assert!(tmp.path().join("tracker.wasm.sigstore.json").is_file());
-    let submit = || {
-        officine_in(
-            &dir,
-            &["submit", "--manifest", manifest, "--component", wasm_arg],
-        )
-    };
+    let submit = || data.officine(&["submit", "--manifest", manifest, "--component", wasm_arg]);
     // Not registered yet: refused.
     let (ok, _, err) = submit();
     assert!(!ok);
     assert!(err.contains("is not registered"), "{err}");
-    let (ok, out, err) = officine_in(&dir, &["keys", "add", "siret:00000000000018", &pub_key]);
+    let (ok, out, err) = data.officine(&["keys", "add", "siret:00000000000018", &pub_key]);
     assert!(ok, "{err}");
     assert!(out.contains("registered to siret:00000000000018"), "{out}");
     let (ok, out, err) = submit();
@@ -364,7 +357,7 @@ fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("already submitted"), "{err}");
     // A consent sheet missing a field: named, and nothing recorded.
-    let before = officine_in(&dir, &["log", "verify"]).1;
+    let before = data.officine(&["log", "verify"]).1;
     let text = std::fs::read_to_string(manifest).unwrap();
     let incomplete: String = text
         .lines()
@@ -373,34 +366,31 @@ fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
         .collect();
     let incomplete_path = tmp.path().join("incomplete.toml");
     std::fs::write(&incomplete_path, incomplete.replace("0.1.0", "0.2.0")).unwrap();
-    let (ok, _, err) = officine_in(
-        &dir,
-        &[
-            "submit",
-            "--manifest",
-            incomplete_path.to_str().unwrap(),
-            "--component",
-            wasm_arg,
-        ],
-    );
+    let (ok, _, err) = data.officine(&[
+        "submit",
+        "--manifest",
+        incomplete_path.to_str().unwrap(),
+        "--component",
+        wasm_arg,
+    ]);
     assert!(!ok);
     assert!(err.contains("consent.recourse: missing"), "{err}");
-    assert_eq!(officine_in(&dir, &["log", "verify"]).1, before);
+    assert_eq!(data.officine(&["log", "verify"]).1, before);
 
     for step in ["admit", "start"] {
-        let (ok, _, err) = officine_in(&dir, &["review", step, name]);
+        let (ok, _, err) = data.officine(&["review", step, name]);
         assert!(ok, "{err}");
     }
     // The template decides nothing until every verdict is written.
-    let (ok, template, err) = officine_in(&dir, &["review", "template", name]);
+    let (ok, template, err) = data.officine(&["review", "template", name]);
     assert!(ok, "{err}");
     let verdicts = tmp.path().join("verdicts.toml");
     std::fs::write(&verdicts, &template).unwrap();
     let verdicts_arg = verdicts.to_str().unwrap();
-    let (ok, _, err) = officine_in(&dir, &["review", "decide", name, verdicts_arg]);
+    let (ok, _, err) = data.officine(&["review", "decide", name, verdicts_arg]);
     assert!(!ok);
     assert!(err.contains("note: must not be empty"), "{err}");
-    let (ok, out, _) = officine_in(&dir, &["review", "list"]);
+    let (ok, out, _) = data.officine(&["review", "list"]);
     assert!(ok && out.contains("in-review"), "{out}");
 
     // Every applicable requirement met, each with a proof it accepts.
@@ -426,13 +416,13 @@ fn an_editor_signs_and_submits_and_a_regulator_lists_from_the_command_line() {
         filled.push('\n');
     }
     std::fs::write(&verdicts, filled).unwrap();
-    let (ok, out, err) = officine_in(&dir, &["review", "decide", name, verdicts_arg]);
+    let (ok, out, err) = data.officine(&["review", "decide", name, verdicts_arg]);
     assert!(ok, "{err}");
     assert!(out.contains("is listed"), "{out}");
-    let (ok, out, err) = officine_in(&dir, &["log", "verify", "--inclusion", "1"]);
+    let (ok, out, err) = data.officine(&["log", "verify", "--inclusion", "1"]);
     assert!(ok, "{err}");
     assert!(out.contains("entry 1 is included"), "{out}");
-    let (ok, out, err) = officine_in(&dir, &["log", "show", "1"]);
+    let (ok, out, err) = data.officine(&["log", "show", "1"]);
     assert!(ok, "{err}");
     assert!(out.contains("hashedrekord"), "{out}");
 }

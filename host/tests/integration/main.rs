@@ -16,6 +16,7 @@ mod auth;
 mod commands;
 mod consent;
 mod fhir;
+mod harness;
 mod interop;
 mod limits;
 mod listing;
