@@ -17,7 +17,10 @@
 #              perf profile of Officine at 16 connections (needs perf),
 #              DATABASE=postgres to run Officine on a throwaway PostgreSQL
 #              cluster started here (needs PostgreSQL's server binaries)
-#              instead of its SQLite file.
+#              instead of its SQLite file; with it, NODES=2 adds a second
+#              Officine process on the same database and data directory and
+#              the targets off-page-2n and off-404-2n, the load split evenly
+#              across both (one wrk per node, run at once).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -26,6 +29,7 @@ DURATION="${DURATION:-10s}"
 REPEATS="${REPEATS:-3}"
 CONNS="${CONNS:-1 16 64}"
 OFF_PORT=8080          # `officine dev`'s default; the dev issuer's URL depends on it
+OFF2_PORT=8081         # the second Officine node, with NODES=2
 WS_PORT=8091           # wasmtime serve, default pooling
 WSR_PORT=8092          # wasmtime serve, keep-resident options
 PG_PORT=8093           # PostgreSQL, with DATABASE=postgres
@@ -68,6 +72,13 @@ wait_port() { # port seconds
     echo "nothing listens on 127.0.0.1:$1 after $2 s" >&2
     return 1
 }
+
+NODES="${NODES:-1}"
+case "$NODES" in
+    1) ;;
+    2) [ "${DATABASE:-sqlite}" = postgres ] || { echo "NODES=2 needs DATABASE=postgres" >&2; exit 1; } ;;
+    *) echo "NODES must be 1 or 2, not $NODES" >&2; exit 1 ;;
+esac
 
 for tool in wrk curl python3 wasmtime; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
@@ -117,6 +128,14 @@ PIDS+=($OFF_PID)
 wait_port "$WS_PORT" 60
 wait_port "$WSR_PORT" 60
 wait_port "$OFF_PORT" 600   # the first start builds the example services
+# The second node: same database, same data directory (its keys, its
+# compiled components), started once the first has prepared both.
+if [ "$NODES" = 2 ]; then
+    (cd "$ROOT" && exec "$OFFICINE" dev --listen "127.0.0.1:$OFF2_PORT" --data "$DATA" "${DB_ARGS[@]}") \
+        >"$WORK/officine-2.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$OFF2_PORT" 120
+fi
 
 # ---- open a session through the real handshake -------------------------------
 open_session() {
@@ -155,6 +174,10 @@ check ws-default  "http://127.0.0.1:$WS_PORT/"  "127.0.0.1:$WS_PORT"  "" 200 "He
 check ws-resident "http://127.0.0.1:$WSR_PORT/" "127.0.0.1:$WSR_PORT" "" 200 "Hello from a bare wasi:http"
 check off-page    "http://127.0.0.1:$OFF_PORT/"     "$SITE" "$COOKIE" 200 "id=\"now-title\""
 check off-404     "http://127.0.0.1:$OFF_PORT/nope" "$SITE" "$COOKIE" 404 "Cette page n"
+if [ "$NODES" = 2 ]; then
+    # The session opened on the first node is in the shared database.
+    check off-page-node2 "http://127.0.0.1:$OFF2_PORT/" "$SITE" "$COOKIE" 200 "id=\"now-title\""
+fi
 
 # ---- load --------------------------------------------------------------------
 run_wrk() { # target conns repeat url host cookie
@@ -164,6 +187,21 @@ run_wrk() { # target conns repeat url host cookie
     line="$(wrk -t"$threads" -c"$2" -d"$DURATION" -s "$HERE/report.lua" \
         -H "Host: $5" ${6:+-H "Cookie: $6"} "$4" | grep '^RESULT')"
     echo "$1 $2 $3 $line" | tee -a "$RESULTS"
+}
+
+# Both nodes at once, half the connections each (one wrk thread per node):
+# requests add up; p50 and p99 are the worse node's.
+run_wrk_2n() { # target conns repeat path cookie
+    local half=$(( $2 / 2 )) a b first
+    a="$(mktemp "$WORK/2n.XXXXXX")"
+    b="$(mktemp "$WORK/2n.XXXXXX")"
+    wrk -t1 -c"$half" -d"$DURATION" -s "$HERE/report.lua" -H "Host: $SITE" -H "Cookie: $5" \
+        "http://127.0.0.1:$OFF_PORT$4" | grep '^RESULT' >"$a" &
+    first=$!
+    wrk -t1 -c"$half" -d"$DURATION" -s "$HERE/report.lua" -H "Host: $SITE" -H "Cookie: $5" \
+        "http://127.0.0.1:$OFF2_PORT$4" | grep '^RESULT' >"$b"
+    wait "$first"
+    echo "$1 $2 $3 $(python3 "$HERE/combine.py" "$a" "$b")" | tee -a "$RESULTS"
 }
 
 target_url() {
@@ -176,15 +214,23 @@ target_url() {
 }
 
 TARGETS="ws-default ws-resident off-page off-404"
+[ "$NODES" = 2 ] && TARGETS="$TARGETS off-page-2n off-404-2n"
 # Warm-up, not recorded.
-for t in $TARGETS; do
+for t in ws-default ws-resident off-page off-404; do
     set -- $(target_url "$t")
     wrk -t2 -c16 -d2s -H "Host: $2" -H "Cookie: $COOKIE" "$1" >/dev/null
 done
+if [ "$NODES" = 2 ]; then
+    wrk -t2 -c16 -d2s -H "Host: $SITE" -H "Cookie: $COOKIE" "http://127.0.0.1:$OFF2_PORT/" >/dev/null
+fi
 for r in $(seq "$REPEATS"); do
     COOKIE="$(open_session)"   # sessions last 15 min: a fresh one per repeat
     for c in $CONNS; do
         for t in $TARGETS; do
+            case "$t" in
+                off-page-2n) [ "$c" -ge 2 ] && run_wrk_2n "$t" "$c" "$r" / "$COOKIE"; continue ;;
+                off-404-2n)  [ "$c" -ge 2 ] && run_wrk_2n "$t" "$c" "$r" /nope "$COOKIE"; continue ;;
+            esac
             set -- $(target_url "$t")
             if [ "${t#off}" != "$t" ]; then
                 run_wrk "$t" "$c" "$r" "$1" "$2" "$COOKIE"
@@ -233,7 +279,7 @@ def ratio(a, b, i):
     if a in table and b in table:
         return table[a][i] / table[b][i]
 print()
-for t in ("off-page", "off-404"):
+for t in ("off-page", "off-404", "off-page-2n", "off-404-2n"):
     r = ratio((t, 64), ("ws-default", 64), 0)
     if r: print(f"{t}/ws-default req/s at 64 connections: {r:.2f}x (goal ≥ 1.5x)")
     r = ratio((t, 64), ("ws-resident", 64), 0)

@@ -134,10 +134,7 @@ fn benches(c: &mut Criterion) {
 
     let grant = call.grant.clone();
     let patient = grant.grant.patient().clone();
-    let guard = || GrantGuard {
-        grant: grant.grant.id().clone(),
-        revision: grant.revision,
-    };
+    let guard = || GrantGuard::of(&grant);
     // The kinds the summary reads, each from the date the grant allows.
     let window = |kind: MeasureKind| {
         let from = grant

@@ -53,8 +53,7 @@ fn refused(invalid: Invalid<Problem>) -> Response {
 
 /// The patient's grant `id`, if it is theirs.
 async fn own_grant(db: &Db, patient: &PatientId, id: &str) -> Result<Option<StoredGrant>, DbError> {
-    let stored = grants::by_id(db, &GrantId::new(id)).await?;
-    Ok(stored.filter(|stored| stored.grant.patient() == patient))
+    grants::by_id(db, patient, &GrantId::new(id)).await
 }
 
 fn consent_response(status: StatusCode, stored: &StoredGrant, now: i64) -> Response {

@@ -84,10 +84,12 @@ pub async fn current(
         .await
 }
 
-/// A grant by id, revoked or not.
-pub async fn by_id(db: &Db, id: &GrantId) -> Result<Option<StoredGrant>> {
-    let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
+/// The patient's grant `id`, revoked or not; `None` if no grant of theirs
+/// has that id.
+pub async fn by_id(db: &Db, patient: &PatientId, id: &GrantId) -> Result<Option<StoredGrant>> {
+    let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE patient_id = $1 AND id = $2");
     Select::new(sql)
+        .bind(patient.as_str())
         .bind(id.as_str())
         .fetch_optional(db, grant_from_row)
         .await

@@ -243,16 +243,30 @@ impl Db {
 /// the guard; the caller then re-reads the grant to tell which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantGuard {
+    /// The grant's patient: the guard's lookup names it, so that it reaches
+    /// the patient's shard alone when the tables are distributed by patient.
+    pub patient: PatientId,
     pub grant: GrantId,
     pub revision: i64,
 }
 
 impl GrantGuard {
-    /// The SQL condition, its two parameters numbered from `$first`.
+    /// The guard of a grant as it was read.
+    pub fn of(stored: &grants::StoredGrant) -> GrantGuard {
+        GrantGuard {
+            patient: stored.grant.patient().clone(),
+            grant: stored.grant.id().clone(),
+            revision: stored.revision,
+        }
+    }
+
+    /// The SQL condition, its three parameters numbered from `$first`.
     pub(crate) fn condition(first: usize) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM grants WHERE id = ${first} AND revision = ${})",
-            first + 1
+            "EXISTS (SELECT 1 FROM grants WHERE patient_id = ${first} AND id = ${} \
+             AND revision = ${})",
+            first + 1,
+            first + 2
         )
     }
 
@@ -262,13 +276,15 @@ impl GrantGuard {
         query: Query<'q, Any, AnyArguments>,
     ) -> Query<'q, Any, AnyArguments> {
         query
+            .bind(self.patient.as_str().to_owned())
             .bind(self.grant.as_str().to_owned())
             .bind(self.revision)
     }
 
     /// The values of [`condition`](Self::condition), in order, for a read.
-    pub(crate) fn values(&self) -> [read::Value<'_>; 2] {
+    pub(crate) fn values(&self) -> [read::Value<'_>; 3] {
         [
+            read::Value::from(self.patient.as_str()),
             read::Value::from(self.grant.as_str()),
             read::Value::Int(self.revision),
         ]

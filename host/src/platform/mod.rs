@@ -205,10 +205,7 @@ impl Platform {
             at: now,
         };
         match policy::decide(&self.grant.grant, &request) {
-            Decision::Allow => Ok(GrantGuard {
-                grant: self.grant.grant.id().clone(),
-                revision: self.grant.revision,
-            }),
+            Decision::Allow => Ok(GrantGuard::of(&self.grant)),
             Decision::Deny(reason) => {
                 tracing::info!(service = %service, call, %reason, "platform call denied");
                 Err(Error::Denied)
@@ -229,7 +226,7 @@ impl Platform {
     /// the caller makes the call again under them.
     async fn grant_changed(&mut self, call: &'static str) -> Result<bool, Error> {
         let id = self.grant.grant.id().clone();
-        let stored = grants::by_id(&self.db, &id)
+        let stored = grants::by_id(&self.db, self.grant.grant.patient(), &id)
             .await
             .map_err(|e| self.unavailable(call, e))?;
         let Some(stored) = stored else {

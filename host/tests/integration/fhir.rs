@@ -137,10 +137,7 @@ async fn resources_built_from_a_record_are_valid_fhir() {
     let writer = Writer::Service {
         service: ServiceId::new(SERVICE).unwrap(),
         component,
-        grant: GrantGuard {
-            grant: call.grant.grant.id().clone(),
-            revision: call.grant.revision,
-        },
+        grant: GrantGuard::of(&call.grant),
     };
     let weight = measures::add(db, patient, &writer, MeasureKind::Weight, 70.2, now - 1000)
         .await

@@ -34,7 +34,13 @@ mod interop;
 #[path = "../integration/listing.rs"]
 mod listing;
 
-// The production server, and two of them on one database.
+// The `officine` commands, and the development server.
+#[path = "../integration/commands.rs"]
+mod commands;
+
+// The production server, two of them on one database, and a schema that
+// can be distributed by patient.
+mod distribution;
 mod nodes;
 #[path = "../integration/serve.rs"]
 mod serve;
