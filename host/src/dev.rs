@@ -91,7 +91,8 @@ impl Server {
                 .list_for_development(&runtime, &options.data_dir, manifest, &bytes)
                 .await?;
         }
-        let services = crate::server::load_services(&runtime, &db).await?;
+        let runtime = Arc::new(runtime);
+        let services = crate::loaded::load_services(&runtime, &db).await?;
         for service in services.values() {
             seed_grant(&db, &seeded.patient, service).await?;
         }
@@ -99,7 +100,6 @@ impl Server {
             &options.data_dir,
             dev_issuer_url(options.listen),
         )?);
-        let runtime = Arc::new(runtime);
         let api = crate::api::router(crate::api::ApiState {
             db: db.clone(),
             verifier: Arc::new(issuer.verifier(VerifierOptions::default())),
@@ -155,7 +155,7 @@ pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
     println!("Officine (development mode: built-in token issuer, demo patient)");
     println!("  data:      {}", options.data_dir.display());
     println!("  platform:  http://{addr}/");
-    for (label, service) in app.services() {
+    for (label, service) in app.services().iter() {
         println!(
             "  {:<28} {}/",
             service.manifest.name(),

@@ -17,6 +17,7 @@ pub mod fhir;
 pub mod files;
 pub mod harness;
 pub mod listing;
+pub mod loaded;
 pub mod model;
 pub mod platform;
 pub mod pseudonym;

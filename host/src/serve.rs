@@ -17,7 +17,7 @@ use crate::listing::served::ListingCheck;
 use crate::listing::{Registry, RegistryKeys};
 use crate::pseudonym::PseudonymKey;
 use crate::runtime::{Runtime, RuntimeConfig};
-use crate::server::{self, Server};
+use crate::server::Server;
 use crate::sites::Scheme;
 
 /// Everything `serve` needs, ready to listen.
@@ -49,7 +49,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
     // Key sets fetched from URLs are kept fresh for as long as we serve.
     crate::auth::refresh::spawn(verifier.clone(), &config.issuers);
     let runtime = Arc::new(runtime);
-    let services = server::load_services(&runtime, &db).await?;
+    let services = crate::loaded::load_services(&runtime, &db).await?;
     let api = api::router(ApiState {
         db: db.clone(),
         verifier,
@@ -78,7 +78,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     println!("  services at {}", server.sites());
     // Behind a TLS proxy the listening port is not the sites' port.
     let port = (server.sites().scheme() == Scheme::Http).then_some(config.listen.port());
-    for (label, service) in server.services() {
+    for (label, service) in server.services().iter() {
         println!(
             "  {:<28} {}/",
             service.manifest.name(),

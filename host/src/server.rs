@@ -7,11 +7,8 @@
 //! cookie (set up by the store's redirect handshake); the development
 //! server alone falls back to its demo patient when there is none.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -21,8 +18,8 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::api::store::SESSION_PATH;
 use crate::consent;
 use crate::db::Db;
-use crate::listing::releases;
 use crate::listing::served::{ListingCheck, NotServable};
+use crate::loaded::{LoadedServices, ServiceMap};
 use crate::model::{PatientId, now_millis};
 use crate::relay;
 use crate::runtime::{CallContext, Runtime};
@@ -39,9 +36,8 @@ pub struct Server {
     db: Db,
     /// Development only: who a service's page acts for without a session.
     demo_patient: Option<PatientId>,
-    /// Services by host-name label (`weight-tracker` for
-    /// `weight-tracker.svc.localhost`).
-    services: BTreeMap<String, Service>,
+    /// Services by host-name label, kept in step with the registry.
+    services: Arc<LoadedServices>,
     sites: ServiceSites,
 }
 
@@ -51,17 +47,17 @@ impl Server {
         api: Router,
         listing: ListingCheck,
         db: Db,
-        services: BTreeMap<String, Service>,
+        services: ServiceMap,
         sites: ServiceSites,
         demo_patient: Option<PatientId>,
     ) -> Self {
         Server {
+            services: Arc::new(LoadedServices::new(services, runtime.clone(), db.clone())),
             runtime,
             api,
             listing,
             db,
             demo_patient,
-            services,
             sites,
         }
     }
@@ -77,36 +73,10 @@ impl Server {
         Router::new().fallback(dispatch).with_state(self)
     }
 
-    /// `(label, service)` pairs, for printing URLs.
-    pub fn services(&self) -> impl Iterator<Item = (&str, &Service)> {
-        self.services.iter().map(|(k, v)| (k.as_str(), v))
+    /// The services served now, by site label.
+    pub fn services(&self) -> Arc<ServiceMap> {
+        self.services.snapshot()
     }
-}
-
-/// Loads each service's latest listed release from the registry, checks and
-/// compiles (or loads from cache) its component, and registers what it
-/// requests so that patients can grant it.
-pub async fn load_services(
-    runtime: &Runtime,
-    db: &Db,
-) -> anyhow::Result<BTreeMap<String, Service>> {
-    let mut services = BTreeMap::new();
-    for stored in releases::serving(db).await? {
-        let digest = stored.release.component_sha256();
-        let bytes = releases::component(db, &digest)
-            .await?
-            .with_context(|| format!("the component of {} is missing", stored.name()))?;
-        let origin = PathBuf::from(stored.name());
-        let manifest = stored.release.manifest().clone();
-        let service = Service::from_parts(runtime, manifest, &bytes, &origin)?;
-        let label = sites::label(service.manifest.id().as_str()).to_owned();
-        if services.contains_key(&label) {
-            anyhow::bail!("two services would be served under the label {label:?}");
-        }
-        consent::register(db, &service).await?;
-        services.insert(label, service);
-    }
-    Ok(services)
 }
 
 async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response {
@@ -117,17 +87,25 @@ async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response 
         .unwrap_or_default()
         .to_owned();
     match app.sites.label_of(&host) {
-        Some(label) => match app.services.get(label) {
-            Some(service) if request.uri().path() == SESSION_PATH => {
-                let query = request.uri().query().unwrap_or_default().to_owned();
-                open_session(&app, service, &query).await
+        Some(label) => {
+            let services = match services_naming(&app, label).await {
+                Ok(services) => services,
+                Err(response) => return response,
+            };
+            match services.get(label) {
+                Some(service) if request.uri().path() == SESSION_PATH => {
+                    let query = request.uri().query().unwrap_or_default().to_owned();
+                    open_session(&app, service, &query).await
+                }
+                Some(service) => {
+                    match session_patient(&app, service, session_cookie(&request)).await {
+                        Ok(patient) => invoke(&app, service, &patient, request).await,
+                        Err(response) => response,
+                    }
+                }
+                None => (StatusCode::NOT_FOUND, "no such service").into_response(),
             }
-            Some(service) => match session_patient(&app, service, session_cookie(&request)).await {
-                Ok(patient) => invoke(&app, service, &patient, request).await,
-                Err(response) => response,
-            },
-            None => (StatusCode::NOT_FOUND, "no such service").into_response(),
-        },
+        }
         None if request.uri().path() == "/" => index(&app, &host),
         // Never on a service's host: its pages must not reach the API with
         // the platform's credentials.
@@ -139,6 +117,33 @@ async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response 
             }
         }
     }
+}
+
+/// The services, loaded again first if `label` names none of them and the
+/// registry moved since they were loaded: a service listed through another
+/// host is served here from its first request.
+async fn services_naming(app: &Server, label: &str) -> Result<Arc<ServiceMap>, Response> {
+    let services = app.services.snapshot();
+    if services.contains_key(label) {
+        return Ok(services);
+    }
+    let unavailable = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "looking for a newly listed service failed");
+        (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+    };
+    let generation = app
+        .listing
+        .generation()
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if app.services.is_current(generation) {
+        return Ok(services);
+    }
+    app.services
+        .refresh(generation)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(app.services.snapshot())
 }
 
 /// Trades a handshake code for a session cookie on the service's host.
@@ -250,6 +255,9 @@ async fn invoke(
         };
         return (status, format!("{id} is not served: {refusal}\n")).into_response();
     }
+    // The registry moved (a release listed, replaced…): load what it lists
+    // now, without holding this request.
+    app.services.refresh_later(app.listing.generation_seen());
     let grant = match consent::for_invocation(&app.db, patient, id, now_millis()).await {
         Ok(Some(grant)) => grant,
         Ok(None) => {
@@ -291,7 +299,7 @@ fn index(app: &Server, host: &str) -> Response {
     // The Host header is the client's to choose: only a port number goes into the page.
     let port = sites::port_of(host);
     let mut items = String::new();
-    for (label, service) in app.services() {
+    for (label, service) in app.services().iter() {
         let url = format!("{}/", app.sites.origin(label, port));
         items.push_str(&format!(
             "<li><a href=\"{url}\">{}</a> — {} <code>{}</code></li>\n",

@@ -71,11 +71,26 @@ impl ListingCheck {
         }
     }
 
-    /// Whether the component with this digest may be served now.
-    pub async fn check(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
+    /// The registry's generation now: it moves with every listing decision,
+    /// suspension, withdrawal and key revocation.
+    pub async fn generation(&self) -> Result<i64, NotServable> {
         let generation = Select::new("SELECT generation FROM registry_generation WHERE id = 0")
             .fetch_one(&self.db, |row| row.int(0))
             .await?;
+        Ok(generation)
+    }
+
+    /// The generation the last check read.
+    pub fn generation_seen(&self) -> i64 {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
+    }
+
+    /// Whether the component with this digest may be served now.
+    pub async fn check(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
+        let generation = self.generation().await?;
         {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.generation != generation {

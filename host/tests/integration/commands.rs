@@ -149,7 +149,7 @@ async fn dev_keeps_its_data_and_compiled_components_across_restarts() {
         (29..=31).contains(&trend),
         "{trend} points: data was seeded twice?"
     );
-    assert!(app.services().all(|(_, s)| s.component.from_cache()));
+    assert!(app.services().values().all(|s| s.component.from_cache()));
 }
 
 /// The weight tracker built from source: its component and manifest paths.

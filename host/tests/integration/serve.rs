@@ -72,7 +72,7 @@ pub(crate) async fn get_with_head(
 /// Starts `officine serve --config config` and waits until it listens on
 /// `port`.
 pub(crate) async fn start_serve(config: &std::path::Path, port: u16) -> Process {
-    let process = Process(
+    let mut process = Process(
         officine()
             .args(["serve", "--config"])
             .arg(config)
@@ -85,6 +85,9 @@ pub(crate) async fn start_serve(config: &std::path::Path, port: u16) -> Process 
         .await
         .is_err()
     {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            panic!("officine serve exited before listening: {status}");
+        }
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "the server did not start"
@@ -97,17 +100,25 @@ pub(crate) async fn start_serve(config: &std::path::Path, port: u16) -> Process 
 /// Lists the weight tracker in `db`, with the registry keys of `data`, as
 /// regulators would.
 pub(crate) async fn list_weight_tracker(db: Db, data: &std::path::Path) {
+    list_example(
+        db,
+        data,
+        include_str!("../../../plugins/weight-tracker/officine.toml"),
+        weight_tracker_bytes(),
+    )
+    .await;
+}
+
+/// Lists a service in `db`, with the registry keys of `data`: its editor's
+/// key registered, the release signed, submitted, reviewed and listed.
+pub(crate) async fn list_example(db: Db, data: &std::path::Path, manifest: &str, bytes: &[u8]) {
     let registry = Registry::new(db, RegistryKeys::load_or_create(data).unwrap());
-    let manifest = Manifest::from_toml_str(include_str!(
-        "../../../plugins/weight-tracker/officine.toml"
-    ))
-    .unwrap();
+    let manifest = Manifest::from_toml_str(manifest).unwrap();
     let key = KeyPair::generate().unwrap();
     registry
         .add_key(manifest.editor_id(), key.public_key(), None)
         .await
         .unwrap();
-    let bytes = weight_tracker_bytes();
     let release = Release::new(manifest.clone(), bytes).canonical_json();
     let stored = registry
         .submit(

@@ -115,16 +115,31 @@ impl Scratch {
 /// The weight tracker's component, built from `plugins/weight-tracker` by
 /// cargo once per test binary.
 pub fn weight_tracker_bytes() -> &'static [u8] {
-    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTES.get_or_init(|| {
+    example_bytes("weight-tracker")
+}
+
+/// The component of the example service `package`, built from source by
+/// cargo once per test binary.
+pub fn example_bytes(package: &str) -> &'static [u8] {
+    static BUILT: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
         let workspace = officine_host::examples::workspace().expect("the repository");
-        let built = officine_host::examples::build(&workspace).expect("example services build");
-        let example = built
-            .iter()
-            .find(|e| e.package == "weight-tracker")
-            .expect("the weight tracker is an example");
-        std::fs::read(&example.wasm).expect("the built component")
-    })
+        officine_host::examples::build(&workspace)
+            .expect("example services build")
+            .into_iter()
+            .map(|e| {
+                (
+                    e.package,
+                    std::fs::read(&e.wasm).expect("the built component"),
+                )
+            })
+            .collect()
+    });
+    built
+        .iter()
+        .find(|(name, _)| *name == package)
+        .map(|(_, bytes)| bytes.as_slice())
+        .unwrap_or_else(|| panic!("{package} is not an example"))
 }
 
 /// One runtime for the whole test binary, as in production: one engine per

@@ -14,10 +14,12 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::api_records::grant_body;
 use crate::serve::{
-    Process, free_port, get_with_head, header, list_weight_tracker, officine, start_serve,
+    Process, free_port, get_with_head, header, list_example, list_weight_tracker, officine,
+    start_serve,
 };
 
 const TRACKER: &str = "fr.officine.weight-tracker";
+const HELLO: &str = "fr.officine.hello-measures";
 const PATIENTS: &str = "https://patients.example";
 const REGULATORS: &str = "https://regulators.example";
 
@@ -66,8 +68,10 @@ impl Node {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn site(&self) -> String {
-        format!("weight-tracker.svc.localhost:{}", self.port)
+    /// The host name of `service`'s site on this host.
+    fn site_of(&self, service: &str) -> String {
+        let label = service.rsplit('.').next().unwrap();
+        format!("{label}.svc.localhost:{}", self.port)
     }
 
     /// A request to the platform with a bearer token: status and JSON body.
@@ -93,12 +97,18 @@ impl Node {
     /// A session on this host's weight-tracker site, through the store's
     /// handshake: the cookie to send there.
     async fn session(&self, token: &str) -> String {
-        let path = format!("/s/{TRACKER}?path=/api/summary");
+        self.session_with(TRACKER, token).await
+    }
+
+    /// A session on this host's site of `service`.
+    async fn session_with(&self, service: &str, token: &str) -> String {
+        let path = format!("/s/{service}?path=/");
         let (status, head, body) = get_with_head(self.port, &self.host(), &path, Some(token)).await;
         assert_eq!(status, 303, "{head}\n{body}");
         let location = header(&head, "location").to_owned();
-        let code_path = location.trim_start_matches(&format!("http://{}", self.site()));
-        let (status, head, _) = get_with_head(self.port, &self.site(), code_path, None).await;
+        let site = self.site_of(service);
+        let code_path = location.trim_start_matches(&format!("http://{site}"));
+        let (status, head, _) = get_with_head(self.port, &site, code_path, None).await;
         assert_eq!(status, 303, "{head}");
         let cookie = header(&head, "set-cookie");
         cookie.split(';').next().unwrap().to_owned()
@@ -106,12 +116,21 @@ impl Node {
 
     /// The tracker's summary on this host, with a session cookie.
     async fn summary(&self, cookie: &str) -> (u16, String) {
+        self.page(TRACKER, "/api/summary", Some(cookie)).await
+    }
+
+    /// `path` on this host's site of `service`: the status and the whole
+    /// answer.
+    async fn page(&self, service: &str, path: &str, cookie: Option<&str>) -> (u16, String) {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
             .unwrap();
+        let cookie = cookie
+            .map(|c| format!("Cookie: {c}\r\n"))
+            .unwrap_or_default();
         let request = format!(
-            "GET /api/summary HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
-            self.site()
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Connection: close\r\n\r\n",
+            self.site_of(service)
         );
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut raw = Vec::new();
@@ -171,22 +190,61 @@ fn copy_registry_keys(from: &Path, to: &Path) {
     }
 }
 
+/// Two hosts, A and B, on one database, with the weight tracker listed and
+/// the identity providers of patients and regulators.
+struct Deployment {
+    dir: tempfile::TempDir,
+    url: String,
+    a: Node,
+    b: Node,
+    patients: DevIssuer,
+    regulators: DevIssuer,
+}
+
+impl Deployment {
+    async fn start() -> Deployment {
+        let dir = tempfile::tempdir().unwrap();
+        let url = officine_test_postgres::cluster().fresh_url();
+        let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&data_a).unwrap();
+        deployment_database(&url, &data_a).await;
+        // The registry's keys are the deployment's, the same on every host.
+        copy_registry_keys(&data_a, &data_b);
+        let patients = provider(dir.path(), PATIENTS, "patients.jwks.json");
+        let regulators = provider(dir.path(), REGULATORS, "regulators.jwks.json");
+        let (a, b) = (
+            Node::start(dir.path(), &data_a, &url).await,
+            Node::start(dir.path(), &data_b, &url).await,
+        );
+        Deployment {
+            dir,
+            url,
+            a,
+            b,
+            patients,
+            regulators,
+        }
+    }
+
+    /// Host A's data directory.
+    fn data_a(&self) -> PathBuf {
+        self.dir.path().join("a")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn what_one_host_decides_the_other_enforces_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = officine_test_postgres::cluster().fresh_url();
-    let (data_a, data_b): (PathBuf, PathBuf) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir(&data_a).unwrap();
-    deployment_database(&url, &data_a).await;
-    // The registry's keys are the deployment's, the same on every host.
-    copy_registry_keys(&data_a, &data_b);
-    let patients = provider(dir.path(), PATIENTS, "patients.jwks.json");
-    let regulators = provider(dir.path(), REGULATORS, "regulators.jwks.json");
-    let (a, b) = (
-        Node::start(dir.path(), &data_a, &url).await,
-        Node::start(dir.path(), &data_b, &url).await,
-    );
-    let patient = demo_patient(&patients);
+    let deployment = Deployment::start().await;
+    let Deployment {
+        url,
+        a,
+        b,
+        patients,
+        regulators,
+        ..
+    } = &deployment;
+    let data_a = deployment.data_a();
+    let patient = demo_patient(patients);
     let regulator = regulators.mint(
         &Identity::Regulator(Regulator {
             subject: "inspector-1".into(),
@@ -250,7 +308,7 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
     let (status, text) = b.summary(&cookie).await;
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("not served"), "{text}");
-    assert!(!catalogued(&b).await);
+    assert!(!catalogued(b).await);
     let (status, body) = b
         .send(
             "POST",
@@ -260,14 +318,14 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert!(catalogued(&a).await);
+    assert!(catalogued(a).await);
     assert_eq!(a.summary(&a.session(&patient).await).await.0, 200);
 
     // The log, written through both hosts, verifies as one log.
     let out = officine()
         .args(["log", "verify", "--data"])
         .arg(&data_a)
-        .env("OFFICINE_DATABASE", &url)
+        .env("OFFICINE_DATABASE", url)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -426,4 +484,57 @@ async fn init_prepares_the_database_officine_database_names() {
     assert_eq!(applied as usize, expected);
     assert!(!dir.path().join("data/officine.db").exists());
     assert!(dir.path().join("data/registry-log.key").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_listed_after_the_hosts_started_is_served_by_each_without_a_restart() {
+    let deployment = Deployment::start().await;
+    let Deployment { url, a, b, .. } = &deployment;
+    let patient = demo_patient(&deployment.patients);
+
+    // Not listed yet: neither host knows it.
+    for node in [a, b] {
+        let (status, text) = node.page(HELLO, "/", None).await;
+        assert_eq!(status, 404, "{text}");
+    }
+
+    // Listed in the shared registry while both hosts run.
+    list_example(
+        Db::connect(url).await.unwrap(),
+        &deployment.data_a(),
+        include_str!("../../../examples/hello-measures/officine.toml"),
+        crate::support::example_bytes("hello-measures"),
+    )
+    .await;
+    assert!(
+        get_with_head(a.port, &a.host(), "/api/catalogue", None)
+            .await
+            .2
+            .contains(HELLO)
+    );
+
+    // B serves it from its next request: without a session, it asks for one.
+    let (status, text) = b.page(HELLO, "/", None).await;
+    assert_eq!(status, 401, "{text}");
+    // Granted through A, opened and used on B, then on A.
+    let (status, body) = a
+        .send(
+            "POST",
+            "/fhir/Consent",
+            &patient,
+            &grant_body("demo", HELLO, &["measures.read:weight"]),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for node in [b, a] {
+        let cookie = node.session_with(HELLO, &patient).await;
+        let (status, text) = node.page(HELLO, "/", Some(&cookie)).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains("application/json"), "{text}");
+    }
+    // The services served before are still served.
+    for node in [a, b] {
+        let (status, text) = node.page(TRACKER, "/", None).await;
+        assert_eq!(status, 401, "{text}");
+    }
 }
