@@ -16,6 +16,7 @@ pub mod examples;
 pub mod fhir;
 pub mod files;
 pub mod harness;
+pub mod killswitch;
 pub mod listing;
 pub mod loaded;
 pub mod model;

@@ -18,11 +18,12 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::api::store::SESSION_PATH;
 use crate::consent;
 use crate::db::Db;
+use crate::killswitch::{self, KillSwitch};
 use crate::listing::served::{ListingCheck, NotServable};
 use crate::loaded::{LoadedServices, ServiceMap};
 use crate::model::{PatientId, now_millis};
 use crate::relay;
-use crate::runtime::{CallContext, Runtime};
+use crate::runtime::{CallContext, InvokeError, Runtime};
 use crate::service::Service;
 use crate::sessions;
 use crate::sites::{self, Scheme, ServiceSites};
@@ -39,6 +40,8 @@ pub struct Server {
     /// Services by host-name label, kept in step with the registry.
     services: Arc<LoadedServices>,
     sites: ServiceSites,
+    /// Stops running invocations a decision no longer allows.
+    _kill_switch: KillSwitch,
 }
 
 impl Server {
@@ -51,8 +54,15 @@ impl Server {
         sites: ServiceSites,
         demo_patient: Option<PatientId>,
     ) -> Self {
+        let kill_switch = killswitch::spawn(
+            runtime.clone(),
+            db.clone(),
+            Some(listing.clone()),
+            killswitch::PERIOD,
+        );
         Server {
             services: Arc::new(LoadedServices::new(services, runtime.clone(), db.clone())),
+            _kill_switch: kill_switch,
             runtime,
             api,
             listing,
@@ -284,13 +294,26 @@ async fn invoke(
     let id = id.as_str();
     match app.runtime.invoke(&service.component, &call, request).await {
         Ok(response) => relay::from_component(id, response),
-        Err(error) => {
-            tracing::warn!(service = id, %error, "invocation failed");
+        // Refused before it started, the host at this service's or this
+        // patient's share: try again shortly.
+        Err(InvokeError::Busy(busy)) => {
+            tracing::info!(service = id, %busy, "invocation refused");
             (
-                StatusCode::BAD_GATEWAY,
-                format!("the service failed: {error}"),
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "1")],
+                format!("{id} is busy: {busy}\n"),
             )
                 .into_response()
+        }
+        Err(error) => {
+            tracing::warn!(service = id, %error, "invocation failed");
+            // The limit that stopped it is the service's fault, never the
+            // patient's: a gateway error, naming which limit.
+            let status = match error {
+                InvokeError::Deadline(_) => StatusCode::GATEWAY_TIMEOUT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            (status, format!("the service failed: {error}\n")).into_response()
         }
     }
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ApiState};
 use crate::listing::releases::{self, StoredRelease};
+use crate::runtime::RuntimeConfig;
 
 /// One scope a service requests, with the editor's reason.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,6 +36,38 @@ pub struct ConsentSheet {
     pub scopes: Vec<RequestedScope>,
 }
 
+/// What one invocation of the service may use: past any of these, the
+/// invocation ends (or, for platform calls, the next ones are refused).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct InvocationLimits {
+    /// Wall-clock time, host calls included, in milliseconds.
+    pub deadline_ms: u64,
+    /// Linear memory, in bytes.
+    pub memory_bytes: u64,
+    /// Response body and headers, in bytes.
+    pub response_bytes: u64,
+    /// Platform calls.
+    pub platform_calls: u32,
+    /// `storage` per patient, keys included, in bytes.
+    pub storage_bytes: u64,
+    /// Fuel (about one unit per wasm instruction), where metering is on.
+    pub fuel: Option<u64>,
+}
+
+impl From<&RuntimeConfig> for InvocationLimits {
+    fn from(config: &RuntimeConfig) -> Self {
+        InvocationLimits {
+            deadline_ms: u64::try_from(config.deadline.as_millis()).unwrap_or(u64::MAX),
+            memory_bytes: config.memory_per_instance as u64,
+            response_bytes: config.response_limit as u64,
+            platform_calls: config.platform.calls,
+            storage_bytes: config.platform.storage_quota,
+            fuel: config.fuel,
+        }
+    }
+}
+
 /// A listed service, as the catalogue shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -50,12 +83,13 @@ pub struct CatalogueEntry {
     /// The requirement set it was listed under, e.g. `officine-listing@2026.1`.
     pub requirement_set: Option<String>,
     pub consent: ConsentSheet,
+    /// The limits each invocation runs under.
+    pub limits: InvocationLimits,
 }
 
-impl From<&StoredRelease> for CatalogueEntry {
-    fn from(stored: &StoredRelease) -> Self {
+impl CatalogueEntry {
+    pub fn new(stored: &StoredRelease, config: &RuntimeConfig) -> Self {
         let manifest = stored.release.manifest();
-        let sheet = manifest.consent();
         CatalogueEntry {
             id: manifest.id().to_string(),
             version: manifest.version().to_string(),
@@ -64,29 +98,38 @@ impl From<&StoredRelease> for CatalogueEntry {
             editor_id: manifest.editor_id().to_string(),
             component_sha256: stored.release.component_sha256().to_string(),
             requirement_set: stored.requirement_set.clone(),
-            consent: ConsentSheet {
-                purpose: manifest.purpose().to_string(),
-                description: manifest.description().to_owned(),
-                retention: sheet.retention().to_owned(),
-                security: sheet.security().to_owned(),
-                recourse: sheet.recourse().to_owned(),
-                legal: sheet.legal().to_vec(),
-                medical_device: sheet.medical_device().to_string(),
-                accessibility: sheet.accessibility().to_owned(),
-                scopes: manifest
-                    .requested_scopes()
-                    .iter()
-                    .map(|requested| {
-                        let scope = requested.scope();
-                        RequestedScope {
-                            scope: scope.to_string(),
-                            smart: (!matches!(scope, Scope::Storage))
-                                .then(|| scope.canonical().to_string()),
-                            reason: requested.reason().to_owned(),
-                        }
-                    })
-                    .collect(),
-            },
+            consent: ConsentSheet::from(stored),
+            limits: InvocationLimits::from(config),
+        }
+    }
+}
+
+impl From<&StoredRelease> for ConsentSheet {
+    fn from(stored: &StoredRelease) -> Self {
+        let manifest = stored.release.manifest();
+        let sheet = manifest.consent();
+        ConsentSheet {
+            purpose: manifest.purpose().to_string(),
+            description: manifest.description().to_owned(),
+            retention: sheet.retention().to_owned(),
+            security: sheet.security().to_owned(),
+            recourse: sheet.recourse().to_owned(),
+            legal: sheet.legal().to_vec(),
+            medical_device: sheet.medical_device().to_string(),
+            accessibility: sheet.accessibility().to_owned(),
+            scopes: manifest
+                .requested_scopes()
+                .iter()
+                .map(|requested| {
+                    let scope = requested.scope();
+                    RequestedScope {
+                        scope: scope.to_string(),
+                        smart: (!matches!(scope, Scope::Storage))
+                            .then(|| scope.canonical().to_string()),
+                        reason: requested.reason().to_owned(),
+                    }
+                })
+                .collect(),
         }
     }
 }
@@ -100,7 +143,13 @@ impl From<&StoredRelease> for CatalogueEntry {
 )]
 pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<CatalogueEntry>>, ApiError> {
     let serving = releases::serving(&state.db).await?;
-    Ok(Json(serving.iter().map(CatalogueEntry::from).collect()))
+    let config = state.runtime.config();
+    Ok(Json(
+        serving
+            .iter()
+            .map(|stored| CatalogueEntry::new(stored, config))
+            .collect(),
+    ))
 }
 
 /// One listed service and its consent sheet.
@@ -122,6 +171,6 @@ pub async fn show(
     serving
         .iter()
         .find(|stored| stored.release.manifest().id().as_str() == service)
-        .map(|stored| Json(CatalogueEntry::from(stored)))
+        .map(|stored| Json(CatalogueEntry::new(stored, state.runtime.config())))
         .ok_or_else(|| ApiError::NotFound(format!("no listed service {service:?}")))
 }

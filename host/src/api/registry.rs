@@ -35,7 +35,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
-use super::catalogue::{CatalogueEntry, ConsentSheet};
+use super::catalogue::ConsentSheet;
 use super::limits::{Json, MAX_JSON_DEPTH, json_depth};
 use super::{ApiError, ApiState, Problem};
 use crate::auth::{EditorIdentity, Identity, RegulatorIdentity};
@@ -124,13 +124,12 @@ pub struct ReleaseDetail {
 
 impl From<&StoredRelease> for ReleaseDetail {
     fn from(stored: &StoredRelease) -> Self {
-        let entry = CatalogueEntry::from(stored);
         let parse = |text: &str| {
             serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.into()))
         };
         ReleaseDetail {
             summary: ReleaseSummary::from(stored),
-            consent: entry.consent,
+            consent: ConsentSheet::from(stored),
             decision: stored.decision.as_deref().map(parse),
             bundle: parse(&stored.bundle),
         }

@@ -95,6 +95,28 @@ pub async fn by_id(db: &Db, patient: &PatientId, id: &GrantId) -> Result<Option<
         .await
 }
 
+/// The grants `(patient, id)` names, revoked or not; a grant that does
+/// not exist is absent from the answer.
+pub async fn by_ids(db: &Db, ids: &[(&PatientId, &GrantId)]) -> Result<Vec<StoredGrant>> {
+    let mut found = Vec::with_capacity(ids.len());
+    // A bounded statement: a few shapes, each cached once.
+    for chunk in ids.chunks(16) {
+        let terms: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(patient_id = ${} AND id = ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS} FROM grants WHERE {}",
+            terms.join(" OR ")
+        );
+        let mut select = Select::new(sql);
+        for (patient, id) in chunk {
+            select = select.bind(patient.as_str()).bind(id.as_str());
+        }
+        found.extend(select.fetch_all(db, grant_from_row).await?);
+    }
+    Ok(found)
+}
+
 /// The patient's grants, current ones first, then revoked ones, newest first.
 pub async fn for_patient(db: &Db, patient: &PatientId) -> Result<Vec<StoredGrant>> {
     let sql = format!(

@@ -15,6 +15,7 @@ impl Host for Platform {
         until: Option<Timestamp>,
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
+        self.enter("agenda.list")?;
         check_range(since, until)?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
@@ -35,6 +36,7 @@ impl Host for Platform {
     }
 
     async fn add(&mut self, draft: EventDraft) -> Result<Event, Error> {
+        self.enter("agenda.add")?;
         let start = Some(draft.start);
         self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
@@ -55,6 +57,7 @@ impl Host for Platform {
     }
 
     async fn update(&mut self, id: String, draft: EventDraft) -> Result<Event, Error> {
+        self.enter("agenda.update")?;
         let start = Some(draft.start);
         self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
@@ -80,6 +83,7 @@ impl Host for Platform {
     }
 
     async fn remove(&mut self, id: String) -> Result<(), Error> {
+        self.enter("agenda.remove")?;
         self.authorize("agenda.remove", Op::Delete, Item::Appointment, None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);

@@ -23,6 +23,7 @@ pub const FORMATS: [&str; 5] = [
 
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<DocumentMeta>, Error> {
+        self.enter("dmp.list")?;
         check_range(q.since, q.until)?;
         let asked: Vec<DocumentCategory> = if q.categories.is_empty() {
             DocumentCategory::ALL.to_vec()
@@ -53,6 +54,7 @@ impl Host for Platform {
     }
 
     async fn content(&mut self, id: String) -> Result<Vec<u8>, Error> {
+        self.enter("dmp.content")?;
         self.authorize("dmp.content", Op::Read, Item::Document(None), None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
@@ -77,6 +79,7 @@ impl Host for Platform {
     }
 
     async fn add(&mut self, draft: DocumentDraft) -> Result<DocumentMeta, Error> {
+        self.enter("dmp.add")?;
         let item = Item::Document(Some(DocumentCategory::from(draft.category)));
         self.authorize("dmp.add", Op::Create, item, Some(draft.date))?;
         let category = DocumentCategory::from(draft.category);

@@ -9,6 +9,9 @@ const MAX_FIELD: usize = 256;
 
 impl Host for Platform {
     async fn write(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
+        if self.enter("log.write").is_err() {
+            return;
+        }
         let message = truncate(&message, MAX_MESSAGE);
         let fields = fields
             .iter()

@@ -14,6 +14,7 @@ const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<Measure>, Error> {
+        self.enter("measures.list")?;
         check_range(q.since, q.until)?;
         let asked: Vec<MeasureKind> = if q.kinds.is_empty() {
             MeasureKind::ALL.to_vec()
@@ -55,10 +56,13 @@ impl Host for Platform {
         value: f64,
         effective_at: Timestamp,
     ) -> Result<Measure, Error> {
+        self.enter("measures.add")?;
         let kind = MeasureKind::from(kind);
         let item = Item::Measure(Some(kind));
-        self.authorize("measures.add", Op::Create, item, Some(effective_at))?;
+        // A BMI is never written, whoever asks: `invalid`, as the interface
+        // says, not a matter of consent.
         check_value(kind, value)?;
+        self.authorize("measures.add", Op::Create, item, Some(effective_at))?;
         check_timestamp("effective-at", effective_at)?;
         if effective_at > model::now_millis() + FUTURE_SKEW_MS {
             return Err(Error::Invalid("effective-at is in the future".to_owned()));

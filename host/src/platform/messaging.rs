@@ -18,6 +18,7 @@ impl Host for Platform {
         since: Option<Timestamp>,
         limit: Option<u32>,
     ) -> Result<Vec<Message>, Error> {
+        self.enter("messaging.list")?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
             let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);
@@ -40,6 +41,7 @@ impl Host for Platform {
     }
 
     async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
+        self.enter("messaging.send")?;
         self.authorize(
             "messaging.send",
             Op::Create,

@@ -138,12 +138,15 @@ impl fmt::Debug for Interfaces {
 pub struct PlatformLimits {
     /// Bytes of `storage` per (service, patient), keys included.
     pub storage_quota: u64,
+    /// Platform calls one invocation may make; the next ones answer `limit`.
+    pub calls: u32,
 }
 
 impl Default for PlatformLimits {
     fn default() -> Self {
         PlatformLimits {
             storage_quota: 1024 * 1024,
+            calls: 10_000,
         }
     }
 }
@@ -159,6 +162,8 @@ pub struct Platform {
     /// The grant as last read. Each call is decided against it in memory,
     /// and the storage query made for the call checks that it still stands.
     grant: Arc<StoredGrant>,
+    /// Platform calls made so far in this invocation.
+    calls: u32,
 }
 
 impl Platform {
@@ -176,7 +181,24 @@ impl Platform {
             component,
             limits,
             grant,
+            calls: 0,
         }
+    }
+
+    /// Counts a platform call: past the invocation's allowance, it is
+    /// answered `limit` without being made. Every platform call starts here.
+    fn enter(&mut self, call: &'static str) -> Result<(), Error> {
+        self.calls = self.calls.saturating_add(1);
+        if self.calls <= self.limits.calls {
+            return Ok(());
+        }
+        if self.calls == self.limits.calls + 1 {
+            tracing::warn!(service = %self.service(), call, limit = self.limits.calls, "platform calls over the limit");
+        }
+        Err(Error::Limit(format!(
+            "more than {} platform calls in one invocation",
+            self.limits.calls
+        )))
     }
 
     fn service(&self) -> &ServiceId {

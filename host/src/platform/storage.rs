@@ -12,6 +12,7 @@ pub const MAX_KEY: usize = 128;
 
 impl Host for Platform {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, Error> {
+        self.enter("storage.get")?;
         self.authorize("storage.get", Op::Read, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -30,6 +31,7 @@ impl Host for Platform {
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
+        self.enter("storage.set")?;
         self.authorize("storage.set", Op::Create, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -54,6 +56,7 @@ impl Host for Platform {
     }
 
     async fn delete(&mut self, key: String) -> Result<(), Error> {
+        self.enter("storage.delete")?;
         self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -71,6 +74,7 @@ impl Host for Platform {
     }
 
     async fn keys(&mut self) -> Result<Vec<String>, Error> {
+        self.enter("storage.keys")?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
             let keys = db::keys(&self.db, self.space(&guard))

@@ -23,11 +23,14 @@ pub enum LoadError {
     CoreModule,
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
+    /// Every import outside the world, in the component's order: an editor
+    /// learns all of them at once (a `std::net` guest also imports files).
     #[error(
-        "the component imports `{0}`, which the officine:platform/service world does not offer \
-         (no files, sockets, HTTP or other interfaces are available to services)"
+        "the component imports {}, which the officine:platform/service world does not offer \
+         (no files, sockets, HTTP or other interfaces are available to services)",
+        .0.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
     )]
-    ForbiddenImport(String),
+    ForbiddenImports(Vec<String>),
     #[error(
         "the component does not target the officine:platform/service world: it must export \
          `officine:platform/handler@0.1.x`{found}"
@@ -94,10 +97,14 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, LoadError> {
 /// Checks a compiled component's imports and exports against the world.
 pub fn check_world(engine: &Engine, component: &Component) -> Result<(), LoadError> {
     let ty = component.component_type();
-    for (name, _) in ty.imports(engine) {
-        if !offered(name) {
-            return Err(LoadError::ForbiddenImport(name.to_owned()));
-        }
+    let forbidden: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .filter(|name| !offered(name))
+        .map(str::to_owned)
+        .collect();
+    if !forbidden.is_empty() {
+        return Err(LoadError::ForbiddenImports(forbidden));
     }
     let exports: Vec<&str> = ty
         .exports(engine)

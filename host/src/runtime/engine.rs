@@ -11,6 +11,9 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
 
+use crate::platform::PlatformLimits;
+use crate::runtime::fairness::FairnessConfig;
+
 /// Limits and sizes of the runtime. The defaults are the platform's.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -23,6 +26,15 @@ pub struct RuntimeConfig {
     /// How often the epoch advances: the granularity of the deadline and of
     /// yields to the async runtime.
     pub epoch_tick: Duration,
+    /// Bytes of a response (body and headers) a component may return.
+    pub response_limit: usize,
+    /// Fuel (roughly, wasm instructions) an invocation may burn, where
+    /// metering is wanted; `None` runs without it (the deadline still holds).
+    pub fuel: Option<u64>,
+    /// Limits of the platform calls of one invocation.
+    pub platform: PlatformLimits,
+    /// How services, patients and long-running invocations share the host.
+    pub fairness: FairnessConfig,
 }
 
 impl Default for RuntimeConfig {
@@ -32,6 +44,10 @@ impl Default for RuntimeConfig {
             memory_per_instance: 64 * 1024 * 1024,
             max_instances: 256,
             epoch_tick: Duration::from_millis(1),
+            response_limit: 1024 * 1024,
+            fuel: None,
+            platform: PlatformLimits::default(),
+            fairness: FairnessConfig::default(),
         }
     }
 }
@@ -63,6 +79,7 @@ pub fn build_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
     let mut wasm = Config::new();
     wasm.wasm_component_model(true)
         .epoch_interruption(true)
+        .consume_fuel(config.fuel.is_some())
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)

@@ -5,30 +5,105 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasData, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::db::Db;
 use crate::db::grants::StoredGrant;
 use crate::model::{ComponentDigest, PatientId, ServiceId};
-use crate::platform::{Denied, Interface, Interfaces, Platform, PlatformLimits};
+use crate::platform::{Denied, Interface, Interfaces, Platform};
 use crate::pseudonym::PseudonymKey;
 use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::bindings::{self, ServicePre};
 use crate::runtime::cache::{ComponentCache, Lookup};
 use crate::runtime::component::{self, LoadError, LoadedComponent};
 use crate::runtime::engine::{EpochTicker, RuntimeConfig, build_engine};
+use crate::runtime::fairness::{Busy, Fairness};
+use crate::runtime::inflight::{InFlight, Interruption, Running};
 use crate::runtime::output::{LogOutput, Stream};
 
-/// Why an invocation did not produce a response.
+/// Why an invocation did not produce a response. Each limit has its own
+/// kind, so that the caller (and the operator) knows which one was hit.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("the component cannot be linked: {0}")]
     Link(String),
     #[error("the invocation exceeded its {0:?} deadline")]
     Deadline(Duration),
+    #[error("the component asked for more than its {limit} bytes of memory")]
+    Memory { limit: usize },
+    #[error("the component overflowed its stack")]
+    StackOverflow,
+    #[error("the invocation ran out of fuel ({0} units)")]
+    OutOfFuel(u64),
+    #[error("the response is over {limit} bytes")]
+    ResponseTooLarge { limit: usize },
+    /// Refused before it started: the host is as busy as this service, or
+    /// this patient, may make it.
+    #[error("too busy: {0}")]
+    Busy(Busy),
+    /// Stopped while running: the service suspended, the grant revoked.
+    #[error("the invocation was interrupted: {0}")]
+    Interrupted(Interruption),
+    /// Any other trap: a panic, an out-of-bounds access, an abort.
     #[error("the component trapped: {0}")]
     Trap(String),
+}
+
+/// The limiter's refusal: the guest asked for more memory than its cap.
+/// Raised as the trap of its `memory.grow`, so that a component that keeps
+/// allocating is stopped at once, with this reason.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit of {limit} bytes reached")]
+struct MemoryRefused {
+    limit: usize,
+}
+
+/// Elements a table may hold; instances, tables and memories a component
+/// may create (a Rust component needs a few of each).
+const TABLE_ELEMENTS: usize = 100_000;
+const INSTANCES: usize = 16;
+const TABLES: usize = 16;
+const MEMORIES: usize = 4;
+
+/// The per-invocation resource caps.
+struct Caps {
+    memory: usize,
+}
+
+impl ResourceLimiter for Caps {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            return Err(MemoryRefused { limit: self.memory }.into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MEMORIES
+    }
 }
 
 /// Everything one invocation acts on: the patient's grant to the service
@@ -61,7 +136,7 @@ pub struct Invocation {
     wasi: WasiCtx,
     table: ResourceTable,
     platform: Platform,
-    limits: StoreLimits,
+    caps: Caps,
 }
 
 impl WasiView for Invocation {
@@ -100,11 +175,12 @@ impl HasData for HasTable {
 pub struct Runtime {
     engine: Engine,
     config: RuntimeConfig,
-    limits: PlatformLimits,
     cache: Option<ComponentCache>,
     pseudonyms: PseudonymKey,
     linkers: RwLock<HashMap<Interfaces, Arc<Linker<Invocation>>>>,
     templates: RwLock<HashMap<(ComponentDigest, Interfaces), ServicePre<Invocation>>>,
+    inflight: InFlight,
+    fairness: Fairness,
     _ticker: EpochTicker,
 }
 
@@ -122,12 +198,13 @@ impl Runtime {
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick);
         Ok(Runtime {
             engine,
+            fairness: Fairness::new(config.fairness),
             config,
-            limits: PlatformLimits::default(),
             cache,
             pseudonyms: PseudonymKey::random(),
             linkers: RwLock::default(),
             templates: RwLock::default(),
+            inflight: InFlight::default(),
             _ticker: ticker,
         })
     }
@@ -148,6 +225,11 @@ impl Runtime {
 
     pub fn cache(&self) -> Option<&ComponentCache> {
         self.cache.as_ref()
+    }
+
+    /// The invocations running now.
+    pub fn inflight(&self) -> &InFlight {
+        &self.inflight
     }
 
     /// Loads a component from its bytes: from the cache when it was compiled
@@ -194,6 +276,16 @@ impl Runtime {
     ) -> Result<Response, InvokeError> {
         request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
         let request = &request;
+        let _admitted = self
+            .fairness
+            .admit(call.service(), call.patient())
+            .map_err(InvokeError::Busy)?;
+        let registration = self.inflight.register(Running {
+            component: component.digest,
+            patient: call.patient().clone(),
+            grant: call.grant.grant.id().clone(),
+            revision: call.grant.revision,
+        });
         let template = self.template(component, call.interfaces())?;
         let mut store = self.new_store(component, call);
         let deadline = self.config.deadline;
@@ -210,10 +302,23 @@ impl Runtime {
         };
         // The epoch callback stops guest code at the deadline; this timeout
         // stops time spent awaiting the host (a slow storage call) as well.
-        match tokio::time::timeout(deadline, run).await {
-            Ok(result) => result,
-            Err(_) => Err(InvokeError::Deadline(deadline)),
+        // An interruption drops the call wherever it is: guest code yields
+        // every epoch tick, and platform calls are await points.
+        let response = tokio::select! {
+            biased;
+            reason = registration.interrupted() => return Err(InvokeError::Interrupted(reason)),
+            result = tokio::time::timeout(deadline, run) => match result {
+                Ok(result) => result?,
+                Err(_) => return Err(InvokeError::Deadline(deadline)),
+            },
+        };
+        // Lifted from a memory capped at `memory_per_instance`: the copy is
+        // bounded; what goes on to the client is bounded here.
+        let limit = self.config.response_limit;
+        if response_size(&response) > limit {
+            return Err(InvokeError::ResponseTooLarge { limit });
         }
+        Ok(response)
     }
 
     fn new_store(&self, component: &LoadedComponent, call: &CallContext) -> Store<Invocation> {
@@ -226,42 +331,57 @@ impl Runtime {
             call.db.clone(),
             call.service_name.clone(),
             component.digest,
-            self.limits,
+            self.config.platform,
             call.grant.clone(),
         );
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.config.memory_per_instance)
-            .instances(16)
-            .tables(16)
-            .memories(4)
-            .trap_on_grow_failure(true)
-            .build();
+        let caps = Caps {
+            memory: self.config.memory_per_instance,
+        };
         let mut store = Store::new(
             &self.engine,
             Invocation {
                 wasi,
                 table: ResourceTable::new(),
                 platform,
-                limits,
+                caps,
             },
         );
-        store.limiter(|s| &mut s.limits);
-        let until = Instant::now() + self.config.deadline;
+        store.limiter(|s| &mut s.caps);
+        if let Some(fuel) = self.config.fuel {
+            store
+                .set_fuel(fuel)
+                .expect("fuel is enabled whenever it is configured");
+        }
+        let started = Instant::now();
+        let until = started + self.config.deadline;
+        let mut pacer = self.fairness.pacer(started);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= until {
                 Ok(UpdateDeadline::Interrupt)
             } else {
-                // Let other tasks run on this worker, then carry on.
-                Ok(UpdateDeadline::Yield(1))
+                // Let other tasks run on this worker, then carry on (in the
+                // long-running lane once past its threshold).
+                Ok(pacer.tick())
             }
         });
         store
     }
 
+    /// Names the limit a trap comes from, if one does.
     fn trap_or_deadline(&self, error: wasmtime::Error) -> InvokeError {
-        match error.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::Interrupt) => InvokeError::Deadline(self.config.deadline),
+        if error.is::<wasmtime::PoolConcurrencyLimitError>() {
+            return InvokeError::Busy(Busy::Pool);
+        }
+        if let Some(refused) = error.downcast_ref::<MemoryRefused>() {
+            return InvokeError::Memory {
+                limit: refused.limit,
+            };
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => InvokeError::Deadline(self.config.deadline),
+            Some(Trap::StackOverflow) => InvokeError::StackOverflow,
+            Some(Trap::OutOfFuel) => InvokeError::OutOfFuel(self.config.fuel.unwrap_or_default()),
             _ => InvokeError::Trap(format!("{error:?}")),
         }
     }
@@ -311,6 +431,16 @@ impl Runtime {
             .insert(interfaces, linker.clone());
         Ok(linker)
     }
+}
+
+/// The bytes a response carries: its body and its headers.
+fn response_size(response: &Response) -> usize {
+    let headers: usize = response
+        .headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len())
+        .sum();
+    response.body.len() + headers
 }
 
 /// Links the WASI interfaces of the `service` world and every platform

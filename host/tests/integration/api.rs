@@ -37,6 +37,18 @@ async fn the_catalogue_lists_the_listed_services_with_their_consent_sheets() {
             .iter()
             .any(|s| s["scope"] == "storage" && s["smart"].is_null())
     );
+    // The limits each invocation runs under: the platform's defaults.
+    assert_eq!(
+        tracker["limits"],
+        serde_json::json!({
+            "deadline-ms": 1000,
+            "memory-bytes": 64 * 1024 * 1024,
+            "response-bytes": 1024 * 1024,
+            "platform-calls": 10_000,
+            "storage-bytes": 1024 * 1024,
+            "fuel": null,
+        })
+    );
 
     let (status, _, body) = server
         .get("/api/catalogue/fr.officine.weight-tracker")

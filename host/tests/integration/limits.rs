@@ -2,43 +2,38 @@
 
 use std::time::Duration;
 
-use officine_host::runtime::{InvokeError, Runtime, RuntimeConfig};
+use officine_host::runtime::{InvokeError, RuntimeConfig};
 
-use crate::support::{MINIMAL_SERVICE, Scratch, assert_still_serving, component_from_wat, get};
+use crate::support::{
+    MINIMAL_SERVICE, Scratch, assert_still_serving, component_from_wat, get, looping_service,
+    runtime_with,
+};
 
-fn runtime_with(config: RuntimeConfig) -> Runtime {
-    Runtime::new(
-        RuntimeConfig {
-            max_instances: 4,
-            ..config
-        },
-        None,
-    )
-    .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_looping_component_is_stopped_at_its_deadline() {
-    let runtime = runtime_with(RuntimeConfig {
-        deadline: Duration::from_millis(50),
-        ..RuntimeConfig::default()
-    });
-    let looping = MINIMAL_SERVICE.replace(
-        "(i32.store16 (i32.const 16) (i32.const 200))",
-        "(loop $spin (br $spin))\n    (i32.store16 (i32.const 16) (i32.const 200))",
-    );
-    let component = runtime.load(&component_from_wat(&looping)).unwrap();
+/// How an invocation of a looping component ends under `config`; the
+/// runtime then still serves.
+async fn looping_under(config: RuntimeConfig) -> InvokeError {
+    let runtime = runtime_with(config);
+    let component = runtime.load(&looping_service(200)).unwrap();
     let scratch = Scratch::new().await;
     let error = runtime
         .invoke(&component, &scratch.call("fr.example.loop").await, get("/"))
         .await
         .unwrap_err();
+    assert_still_serving(&runtime).await;
+    error
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_looping_component_is_stopped_at_its_deadline() {
+    let error = looping_under(RuntimeConfig {
+        deadline: Duration::from_millis(50),
+        ..RuntimeConfig::default()
+    })
+    .await;
     assert!(
         matches!(error, InvokeError::Deadline(d) if d == Duration::from_millis(50)),
         "{error}"
     );
-
-    assert_still_serving(&runtime).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,9 +57,23 @@ async fn growing_memory_past_the_cap_traps_with_a_clear_error() {
         )
         .await
         .unwrap_err();
-    match &error {
-        InvokeError::Trap(message) => assert!(message.contains("memory"), "{message}"),
-        other => panic!("expected a trap, got {other}"),
-    }
+    assert!(
+        matches!(error, InvokeError::Memory { limit } if limit == 2 * 1024 * 1024),
+        "{error}"
+    );
     assert_still_serving(&runtime).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_metering_a_looping_component_runs_out_of_fuel_before_its_deadline() {
+    // The default deadline (1 s) is far from reached: fuel ends it first.
+    let error = looping_under(RuntimeConfig {
+        fuel: Some(1_000_000),
+        ..RuntimeConfig::default()
+    })
+    .await;
+    assert!(
+        matches!(error, InvokeError::OutOfFuel(1_000_000)),
+        "{error}"
+    );
 }

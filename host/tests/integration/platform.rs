@@ -1073,11 +1073,11 @@ pub(crate) async fn measures_refuse_bmi_implausible_values_and_bad_dates() {
     let call = scratch.call(SERVICE).await;
     let now = now_millis();
     let before = count(&scratch, "SELECT COUNT(*) FROM measures").await;
-    // BMI is computed by the platform: writing one is refused by the
-    // policy itself, whatever the grant says.
+    // BMI is computed by the platform: writing one is invalid, whatever
+    // the grant says.
     assert!(matches!(
         add_measure(&call, MeasureKind::Bmi, 22.0, now - DAY).await,
-        Err(Error::Denied)
+        Err(Error::Invalid(reason)) if reason.contains("computed")
     ));
     for (kind, value, at, reason) in [
         (

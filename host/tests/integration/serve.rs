@@ -111,7 +111,13 @@ pub(crate) async fn list_weight_tracker(db: Db, data: &std::path::Path) {
 
 /// Lists a service in `db`, with the registry keys of `data`: its editor's
 /// key registered, the release signed, submitted, reviewed and listed.
-pub(crate) async fn list_example(db: Db, data: &std::path::Path, manifest: &str, bytes: &[u8]) {
+/// Returns the release's name (`service@version`).
+pub(crate) async fn list_example(
+    db: Db,
+    data: &std::path::Path,
+    manifest: &str,
+    bytes: &[u8],
+) -> String {
     let registry = Registry::new(db, RegistryKeys::load_or_create(data).unwrap());
     let manifest = Manifest::from_toml_str(manifest).unwrap();
     let key = KeyPair::generate().unwrap();
@@ -137,6 +143,7 @@ pub(crate) async fn list_example(db: Db, data: &std::path::Path, manifest: &str,
     let set = RequirementSet::builtin();
     let verdicts = officine_host::listing::dev::development_verdicts(set, &manifest);
     registry.decide(&name, set, &verdicts).await.unwrap();
+    name
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -142,6 +142,59 @@ pub fn example_bytes(package: &str) -> &'static [u8] {
         .unwrap_or_else(|| panic!("{package} is not an example"))
 }
 
+/// The packages of the hostile test components: `plugins/hostile` and the
+/// crates of `plugins/hostile-imports`.
+pub const HOSTILE: [&str; 5] = [
+    "hostile",
+    "hostile-sockets",
+    "hostile-filesystem",
+    "hostile-http",
+    "hostile-unknown",
+];
+
+/// The component of the hostile test crate `package` (one of [`HOSTILE`]),
+/// built from source by cargo, all of them at once, once per test binary.
+pub fn hostile_bytes(package: &str) -> &'static [u8] {
+    static BUILT: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let workspace = officine_host::examples::workspace().expect("the repository");
+        officine_host::examples::ensure_wasm_target();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = std::process::Command::new(cargo);
+        command.current_dir(&workspace).args([
+            "build",
+            "--release",
+            "--target",
+            officine_host::examples::WASM_TARGET,
+        ]);
+        for package in HOSTILE {
+            command.args(["-p", package]);
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(
+            status.success(),
+            "building the hostile components: {status}"
+        );
+        let release = target_dir()
+            .join(officine_host::examples::WASM_TARGET)
+            .join("release");
+        HOSTILE
+            .into_iter()
+            .map(|package| {
+                let wasm = release.join(format!("{}.wasm", package.replace('-', "_")));
+                let bytes = std::fs::read(&wasm)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+                (package, bytes)
+            })
+            .collect()
+    });
+    built
+        .iter()
+        .find(|(name, _)| *name == package)
+        .map(|(_, bytes)| bytes.as_slice())
+        .unwrap_or_else(|| panic!("{package} is not a hostile component"))
+}
+
 /// One runtime for the whole test binary, as in production: one engine per
 /// process. No disk cache.
 pub fn runtime() -> &'static Runtime {
@@ -197,6 +250,26 @@ pub fn load(bytes: &[u8]) -> LoadedComponent {
 
 pub fn get(path: &str) -> Request {
     request("GET", path, Vec::new())
+}
+
+/// A runtime of its own with `config`, and few instance slots.
+pub fn runtime_with(config: RuntimeConfig) -> Runtime {
+    Runtime::new(
+        RuntimeConfig {
+            max_instances: 4,
+            ..config
+        },
+        None,
+    )
+    .unwrap()
+}
+
+/// [`MINIMAL_SERVICE`] spinning forever before it answers `status`.
+pub fn looping_service(status: u16) -> Vec<u8> {
+    component_from_wat(&MINIMAL_SERVICE.replace(
+        "(i32.store16 (i32.const 16) (i32.const 200))",
+        &format!("(loop $spin (br $spin))\n    (i32.store16 (i32.const 16) (i32.const {status}))"),
+    ))
 }
 
 /// Asserts that `runtime` still runs a good component (after a refusal,

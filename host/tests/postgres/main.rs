@@ -17,6 +17,8 @@ mod server;
 mod support;
 
 // Storage, seen from components.
+#[path = "../integration/hostile.rs"]
+mod hostile;
 #[path = "../integration/limits.rs"]
 mod limits;
 #[path = "../integration/loading.rs"]
@@ -33,6 +35,10 @@ mod consent;
 mod interop;
 #[path = "../integration/listing.rs"]
 mod listing;
+
+// Running invocations stopped by a decision.
+#[path = "../integration/killswitch.rs"]
+mod killswitch;
 
 // The `officine` commands, and the development server.
 #[path = "../integration/commands.rs"]
