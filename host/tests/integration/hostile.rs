@@ -144,14 +144,16 @@ async fn a_panic_is_a_trap_of_that_invocation_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_response_is_refused_with_the_limit() {
+    // The production default: 1 MiB.
+    let runtime = runtime_with(RuntimeConfig::default());
+    let component = runtime.load(hostile_bytes("hostile")).unwrap();
     let scratch = Scratch::new().await;
     let call = scratch.call(SERVICE).await;
-    let error = invoke_checked(runtime(), hostile(), &scratch, &call, get("/oversized"))
+    let error = invoke_checked(&runtime, &component, &scratch, &call, get("/oversized"))
         .await
         .unwrap_err();
-    let limit = runtime().config().response_limit;
     assert!(
-        matches!(error, InvokeError::ResponseTooLarge { limit: l } if l == limit),
+        matches!(error, InvokeError::ResponseTooLarge { limit: 1_048_576 }),
         "{error}"
     );
 }

@@ -15,6 +15,7 @@ mod api_registry;
 mod auth;
 mod commands;
 mod consent;
+mod crash;
 mod fairness;
 mod fhir;
 mod harness;

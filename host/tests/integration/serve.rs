@@ -146,55 +146,96 @@ pub(crate) async fn list_example(
     name
 }
 
+/// The demo patient, as their identity provider vouches for them.
+fn demo() -> Identity {
+    Identity::Patient(Patient {
+        subject: PatientId::new("demo"),
+        assurance: AssuranceLevel::Substantial,
+    })
+}
+
+/// A production deployment on loopback: a data directory, a database of
+/// the suites' backend with the weight tracker listed, a patients' identity
+/// provider, and the configuration of `officine serve` for them.
+pub(crate) struct OneHost {
+    _dir: tempfile::TempDir,
+    pub(crate) data: std::path::PathBuf,
+    pub(crate) url: String,
+    pub(crate) port: u16,
+    pub(crate) config: std::path::PathBuf,
+    /// The patients' identity provider: a key of its own, published as JWKS.
+    pub(crate) provider: DevIssuer,
+}
+
+impl OneHost {
+    pub(crate) async fn prepare() -> OneHost {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let url = crate::support::database_url(&data);
+        list_weight_tracker(Db::connect(&url).await.unwrap(), &data).await;
+        let provider = DevIssuer::load_or_create(dir.path(), ISSUER).unwrap();
+        let jwks = dir.path().join("patients.jwks.json");
+        std::fs::write(&jwks, provider.jwks_json()).unwrap();
+        let port = free_port();
+        let config = dir.path().join("officine.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\ndatabase = \"{url}\"\n\n[secrets]\n\
+                 pseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n[[issuers]]\n\
+                 issuer = \"{ISSUER}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
+                 keys = {{ source = \"file\", path = \"{}\" }}\n\n\
+                 [sites]\ndomain = \"svc.sante.test\"\n",
+                data.display(),
+                DevIssuer::audience(officine_host::auth::Population::Patient),
+                jwks.display()
+            ),
+        )
+        .unwrap();
+        OneHost {
+            _dir: dir,
+            data,
+            url,
+            port,
+            config,
+            provider,
+        }
+    }
+
+    /// Starts `officine serve` and waits until it listens.
+    pub(crate) async fn start(&self) -> Process {
+        start_serve(&self.config, self.port).await
+    }
+
+    /// A token of the demo patient.
+    pub(crate) fn demo_token(&self) -> String {
+        self.provider.mint(&demo(), Duration::from_secs(300))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_only_tokens_of_its_trusted_issuers_and_has_no_demo_patient() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let url = crate::support::database_url(&data);
-    list_weight_tracker(Db::connect(&url).await.unwrap(), &data).await;
-    // The patients' identity provider: a key of its own, published as JWKS.
-    let provider = DevIssuer::load_or_create(dir.path(), ISSUER).unwrap();
-    let jwks = dir.path().join("patients.jwks.json");
-    std::fs::write(&jwks, provider.jwks_json()).unwrap();
-    let port = free_port();
-    let config = dir.path().join("officine.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\ndatabase = \"{url}\"\n\n[secrets]\n\
-             pseudonym-key = \"env:OFFICINE_TEST_PSEUDONYM_KEY\"\n\n[[issuers]]\n\
-             issuer = \"{ISSUER}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
-             keys = {{ source = \"file\", path = \"{}\" }}\n\n\
-             [sites]\ndomain = \"svc.sante.test\"\n",
-            data.display(),
-            DevIssuer::audience(officine_host::auth::Population::Patient),
-            jwks.display()
-        ),
-    )
-    .unwrap();
-    let _server = start_serve(&config, port).await;
+    let deployment = OneHost::prepare().await;
+    let (port, data) = (deployment.port, &deployment.data);
+    let _server = deployment.start().await;
     let host = format!("127.0.0.1:{port}");
 
     let (status, body) = get(port, &host, "/api/catalogue", None).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("fr.officine.weight-tracker"), "{body}");
 
-    let demo = Identity::Patient(Patient {
-        subject: PatientId::new("demo"),
-        assurance: AssuranceLevel::Substantial,
-    });
-    let token = provider.mint(&demo, Duration::from_secs(300));
+    let token = deployment.demo_token();
     let (status, body) = get(port, &host, "/fhir/Observation", Some(&token)).await;
     assert_eq!(status, 200, "{body}");
     // A token of another issuer (the development one of another data
     // directory) is refused.
-    let stranger = DevIssuer::load_or_create(&data, "http://127.0.0.1:8080/dev-issuer").unwrap();
+    let stranger = DevIssuer::load_or_create(data, "http://127.0.0.1:8080/dev-issuer").unwrap();
     let (status, _) = get(
         port,
         &host,
         "/fhir/Observation",
-        Some(&stranger.mint(&demo, Duration::from_secs(300))),
+        Some(&stranger.mint(&demo(), Duration::from_secs(300))),
     )
     .await;
     assert_eq!(status, 401);

@@ -196,10 +196,21 @@ pub fn hostile_bytes(package: &str) -> &'static [u8] {
 }
 
 /// One runtime for the whole test binary, as in production: one engine per
-/// process. No disk cache.
+/// process. No disk cache. Responses may be as large as a memory: the
+/// platform suite's components answer with their whole linear memory.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::new(RuntimeConfig::default(), None).unwrap())
+    RUNTIME.get_or_init(|| {
+        let config = RuntimeConfig::default();
+        Runtime::new(
+            RuntimeConfig {
+                response_limit: config.memory_per_instance,
+                ..config
+            },
+            None,
+        )
+        .unwrap()
+    })
 }
 
 /// The repository's `wit/` directory.

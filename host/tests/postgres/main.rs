@@ -44,6 +44,10 @@ mod killswitch;
 #[path = "../integration/commands.rs"]
 mod commands;
 
+// A host killed during writes.
+#[path = "../integration/crash.rs"]
+mod crash;
+
 // The production server, two of them on one database, and a schema that
 // can be distributed by patient.
 mod distribution;
