@@ -60,6 +60,23 @@ impl Default for RuntimeConfig {
 /// touched pages are resident; slots keep up to 4 MiB resident between
 /// instances, zeroed on reuse, which saves page faults on the hot path.
 pub fn build_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
+    build_engine_with(config, Limits::Enforced)
+}
+
+/// Whether an engine's code checks the epoch (and fuel, if configured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limits {
+    Enforced,
+    /// Benchmarks only (feature `unlimited-for-benchmarks`).
+    #[cfg_attr(not(feature = "unlimited-for-benchmarks"), allow(dead_code))]
+    Off,
+}
+
+pub(crate) fn build_engine_with(
+    config: &RuntimeConfig,
+    limits: Limits,
+) -> wasmtime::Result<Engine> {
+    let enforced = limits == Limits::Enforced;
     let slots = config.max_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
@@ -78,8 +95,8 @@ pub fn build_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
 
     let mut wasm = Config::new();
     wasm.wasm_component_model(true)
-        .epoch_interruption(true)
-        .consume_fuel(config.fuel.is_some())
+        .epoch_interruption(enforced)
+        .consume_fuel(enforced && config.fuel.is_some())
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)

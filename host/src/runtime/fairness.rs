@@ -181,6 +181,10 @@ impl Pacer {
         UpdateDeadline::YieldCustom(
             1,
             Box::pin(async move {
+                // A real yield first: a free lane is acquired without one,
+                // and the task must reach the executor at every tick (for
+                // the other tasks of its worker, and to see an interruption).
+                tokio::task::yield_now().await;
                 if let Ok(permit) = lanes.acquire_owned().await {
                     *held.lock().unwrap_or_else(|e| e.into_inner()) = Some(permit);
                 }

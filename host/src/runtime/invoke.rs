@@ -17,7 +17,7 @@ use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::bindings::{self, ServicePre};
 use crate::runtime::cache::{ComponentCache, Lookup};
 use crate::runtime::component::{self, LoadError, LoadedComponent};
-use crate::runtime::engine::{EpochTicker, RuntimeConfig, build_engine};
+use crate::runtime::engine::{EpochTicker, Limits, RuntimeConfig, build_engine_with};
 use crate::runtime::fairness::{Busy, Fairness};
 use crate::runtime::inflight::{InFlight, Interruption, Running};
 use crate::runtime::output::{LogOutput, Stream};
@@ -181,6 +181,7 @@ pub struct Runtime {
     templates: RwLock<HashMap<(ComponentDigest, Interfaces), ServicePre<Invocation>>>,
     inflight: InFlight,
     fairness: Fairness,
+    limits: Limits,
     _ticker: EpochTicker,
 }
 
@@ -191,7 +192,24 @@ impl Runtime {
         config: RuntimeConfig,
         cache_dir: Option<&std::path::Path>,
     ) -> anyhow::Result<Runtime> {
-        let engine = build_engine(&config)?;
+        Runtime::build(config, cache_dir, Limits::Enforced)
+    }
+
+    /// The same runtime without any of its limits — no deadline, memory
+    /// cap, epoch checks, fuel, response cap, admission or kill switch — to
+    /// measure what they cost. Benchmarks only: a build that serves has no
+    /// such runtime.
+    #[cfg(feature = "unlimited-for-benchmarks")]
+    pub fn unlimited(config: RuntimeConfig) -> anyhow::Result<Runtime> {
+        Runtime::build(config, None, Limits::Off)
+    }
+
+    fn build(
+        config: RuntimeConfig,
+        cache_dir: Option<&std::path::Path>,
+        limits: Limits,
+    ) -> anyhow::Result<Runtime> {
+        let engine = build_engine_with(&config, limits)?;
         let cache = cache_dir
             .map(|dir| ComponentCache::open(dir, &engine))
             .transpose()?;
@@ -205,6 +223,7 @@ impl Runtime {
             linkers: RwLock::default(),
             templates: RwLock::default(),
             inflight: InFlight::default(),
+            limits,
             _ticker: ticker,
         })
     }
@@ -276,6 +295,9 @@ impl Runtime {
     ) -> Result<Response, InvokeError> {
         request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
         let request = &request;
+        if self.limits == Limits::Off {
+            return self.invoke_unlimited(component, call, request).await;
+        }
         let _admitted = self
             .fairness
             .admit(call.service(), call.patient())
@@ -321,6 +343,26 @@ impl Runtime {
         Ok(response)
     }
 
+    /// An invocation with nothing but the instance and the call.
+    async fn invoke_unlimited(
+        &self,
+        component: &LoadedComponent,
+        call: &CallContext,
+        request: &Request,
+    ) -> Result<Response, InvokeError> {
+        let template = self.template(component, call.interfaces())?;
+        let mut store = self.new_store(component, call);
+        let instance = template
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| self.trap_or_deadline(e))?;
+        instance
+            .officine_platform_handler()
+            .call_handle(&mut store, request)
+            .await
+            .map_err(|e| self.trap_or_deadline(e))
+    }
+
     fn new_store(&self, component: &LoadedComponent, call: &CallContext) -> Store<Invocation> {
         let service: Arc<str> = Arc::from(call.service().as_str());
         let wasi = WasiCtx::builder()
@@ -346,6 +388,9 @@ impl Runtime {
                 caps,
             },
         );
+        if self.limits == Limits::Off {
+            return store;
+        }
         store.limiter(|s| &mut s.caps);
         if let Some(fuel) = self.config.fuel {
             store

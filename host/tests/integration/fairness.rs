@@ -159,3 +159,38 @@ async fn a_refused_or_failed_invocation_gives_its_place_back() {
     }
     assert!(runtime.inflight().is_empty());
 }
+
+/// One thread only: the counter runs only when the looping invocation
+/// yields. It must yield at every epoch tick, short or long-running (a lane
+/// free at once must not spare it the yield), so that it never holds a
+/// thread and sees an interruption at once.
+#[tokio::test(flavor = "current_thread")]
+async fn a_looping_component_never_holds_its_thread() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let runtime = runtime(Duration::from_millis(300), FairnessConfig::default());
+    let scratch = Scratch::new().await;
+    let looping = runtime.load(&looping_service(200)).unwrap();
+    let call = scratch.call("fr.example.loop").await;
+    let (turns, stop) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let counter = {
+        let (turns, stop) = (turns.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                turns.fetch_add(1, Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let error = runtime.invoke(&looping, &call, get("/")).await.unwrap_err();
+    assert!(matches!(error, InvokeError::Deadline(_)), "{error}");
+    stop.store(true, Ordering::Relaxed);
+    counter.await.unwrap();
+    // About one turn per millisecond of the 300; a handful if it only
+    // yielded while short.
+    let turns = turns.load(Ordering::Relaxed);
+    assert!(turns > 30, "the other task ran {turns} times");
+}
