@@ -21,6 +21,9 @@
 //! - `load/artifact`: the cached artifact alone (read, hash check,
 //!   deserialise), as when the digest is already known.
 
+mod common;
+
+use common::get;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,22 +34,10 @@ use officine_host::db::storage::{self, Space};
 use officine_host::db::{Db, GrantGuard, Reader, seed};
 use officine_host::examples;
 use officine_host::model::{MeasureKind, now_millis};
-use officine_host::runtime::bindings::handler::Request as HandlerRequest;
 use officine_host::runtime::cache::Lookup;
 use officine_host::runtime::{CallContext, Runtime, RuntimeConfig};
 use officine_host::service::Service;
 use officine_policy::{Item, Op, Request, decide};
-
-fn get(path: &str) -> HandlerRequest {
-    HandlerRequest {
-        patient: String::new(),
-        method: "GET".to_owned(),
-        path: path.to_owned(),
-        query: String::new(),
-        headers: Vec::new(),
-        body: Vec::new(),
-    }
-}
 
 /// The weight tracker, built from source.
 fn weight_tracker() -> (Vec<u8>, std::path::PathBuf, std::path::PathBuf) {

@@ -16,6 +16,9 @@
 //! Environment: `BENCH_SECONDS` per measure (default 5), `TRIALS` of the kill
 //! switch (default 40).
 
+mod common;
+
+use common::get;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -28,23 +31,11 @@ use officine_host::db::{Db, seed};
 use officine_host::examples;
 use officine_host::killswitch;
 use officine_host::model::{PatientId, ServiceId, now_millis};
-use officine_host::runtime::bindings::handler::Request;
 use officine_host::runtime::{
     CallContext, FairnessConfig, InvokeError, LoadedComponent, Runtime, RuntimeConfig,
 };
 use officine_host::service::Service;
 use officine_policy::SheetHash;
-
-fn get(path: &str) -> Request {
-    Request {
-        patient: String::new(),
-        method: "GET".to_owned(),
-        path: path.to_owned(),
-        query: String::new(),
-        headers: Vec::new(),
-        body: Vec::new(),
-    }
-}
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -296,7 +296,8 @@ impl Runtime {
         request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
         let request = &request;
         if self.limits == Limits::Off {
-            return self.invoke_unlimited(component, call, request).await;
+            // Nothing but the instance and the call.
+            return self.run(component, call, request).await;
         }
         let _admitted = self
             .fairness
@@ -308,20 +309,8 @@ impl Runtime {
             grant: call.grant.grant.id().clone(),
             revision: call.grant.revision,
         });
-        let template = self.template(component, call.interfaces())?;
-        let mut store = self.new_store(component, call);
         let deadline = self.config.deadline;
-        let run = async {
-            let instance = template
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| self.trap_or_deadline(e))?;
-            instance
-                .officine_platform_handler()
-                .call_handle(&mut store, request)
-                .await
-                .map_err(|e| self.trap_or_deadline(e))
-        };
+        let run = self.run(component, call, request);
         // The epoch callback stops guest code at the deadline; this timeout
         // stops time spent awaiting the host (a slow storage call) as well.
         // An interruption drops the call wherever it is: guest code yields
@@ -343,8 +332,8 @@ impl Runtime {
         Ok(response)
     }
 
-    /// An invocation with nothing but the instance and the call.
-    async fn invoke_unlimited(
+    /// A fresh instance of `component` in a store of its own, and the call.
+    async fn run(
         &self,
         component: &LoadedComponent,
         call: &CallContext,
