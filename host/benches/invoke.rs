@@ -74,6 +74,7 @@ fn benches(c: &mut Criterion) {
             db: db.clone(),
             service_name: record.name.clone(),
             grant: Arc::new(grant),
+            limits: Default::default(),
         };
         (db, call)
     });

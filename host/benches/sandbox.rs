@@ -148,6 +148,7 @@ async fn grant(db: &Db, patient: &PatientId, id: &str, scopes: &[&str]) -> CallC
         db: db.clone(),
         service_name: record.name,
         grant: Arc::new(stored),
+        limits: Default::default(),
     }
 }
 
@@ -199,6 +200,7 @@ fn main() {
             db: db.clone(),
             service_name: record.name.clone(),
             grant: Arc::new(tracker_grant),
+            limits: Default::default(),
         };
 
         // 1. instantiate + call.

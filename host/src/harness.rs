@@ -39,6 +39,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Response> {
         db,
         service_name: service.manifest.name().to_owned(),
         grant: Arc::new(grant),
+        limits: *service.manifest.limits(),
     };
     let request = Request {
         patient: String::new(),

@@ -289,6 +289,7 @@ async fn invoke(
         db: app.db.clone(),
         service_name: service.manifest.name().to_owned(),
         grant,
+        limits: *service.manifest.limits(),
     };
     let request = relay::to_component(&parts, body);
     let id = id.as_str();

@@ -92,6 +92,7 @@ mod error;
 mod fields;
 pub mod keys;
 mod legal;
+pub mod limits;
 pub mod log;
 mod manifest;
 mod names;
@@ -102,6 +103,7 @@ mod validate;
 
 pub use error::{FieldError, ManifestError, Result, SyntaxError, TextPosition, UnknownValue};
 pub use legal::LegalId;
+pub use limits::Limits;
 pub use manifest::{ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope};
 pub use officine_policy::{
     DocumentCategory, IdError, MeasureKind, Scope, ScopeError, ServiceId, WritableMeasureKind,

@@ -10,6 +10,7 @@ use crate::ServiceId;
 use crate::error::{ManifestError, Result};
 use crate::fields::parse_table;
 use crate::legal::LegalId;
+use crate::limits::Limits;
 use crate::names::names;
 use crate::validate;
 
@@ -36,6 +37,10 @@ pub struct Manifest {
     pub(crate) consent: ConsentSheet,
     #[serde(rename = "scopes")]
     pub(crate) requested_scopes: Vec<RequestedScope>,
+    /// Absent from the JSON form when empty: manifests written before
+    /// `[limits]` existed keep their canonical form, and their signatures.
+    #[serde(skip_serializing_if = "Limits::is_empty")]
+    pub(crate) limits: Limits,
 }
 
 impl Manifest {
@@ -64,6 +69,12 @@ impl Manifest {
             source,
         })?;
         Manifest::from_toml_str(&text)
+    }
+
+    /// What one invocation may use where the service asks for other than
+    /// the platform's defaults (`[limits]`).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The service's identifier.

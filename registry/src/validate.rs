@@ -14,6 +14,7 @@ use crate::ServiceId;
 use crate::error::FieldError;
 use crate::fields::{Fields, Style, a};
 use crate::legal::LegalId;
+use crate::limits;
 use crate::manifest::{ConsentSheet, Event, Manifest, MedicalDevice, Purpose, RequestedScope};
 
 /// Editors write manifests by hand, often new to TOML: a likely typo gets a
@@ -36,6 +37,7 @@ const MANIFEST_FIELDS: &[&str] = &[
     "events",
     "consent",
     "scopes",
+    "limits",
 ];
 /// The keys of `[consent]`.
 const CONSENT_FIELDS: &[&str] = &[
@@ -160,6 +162,7 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
         }
     };
     let requested_scopes = scopes(&mut c, table.remove("scopes"));
+    let limits = limits::validate(&mut c, table.remove("limits"), MANIFEST_FIELDS);
     c.unknown_fields("", table, MANIFEST_FIELDS, MANIFEST_FIELDS);
 
     let manifest = (|| {
@@ -174,6 +177,7 @@ pub(crate) fn manifest(mut table: Table) -> Result<Manifest, Vec<FieldError>> {
             events: events?,
             consent: consent?,
             requested_scopes: requested_scopes?,
+            limits: limits?,
         })
     })();
     c.finish(manifest)

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::{ApiError, ApiState};
 use crate::listing::releases::{self, StoredRelease};
 use crate::runtime::RuntimeConfig;
+use crate::runtime::limits::Effective;
 
 /// One scope a service requests, with the editor's reason.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,8 +37,10 @@ pub struct ConsentSheet {
     pub scopes: Vec<RequestedScope>,
 }
 
-/// What one invocation of the service may use: past any of these, the
-/// invocation ends (or, for platform calls, the next ones are refused).
+/// What one invocation of the service may use: the service's own limits
+/// (its manifest's `[limits]`) where it asks, the platform's defaults
+/// elsewhere. Past any of these, the invocation ends (or, for platform
+/// calls, the next ones are refused).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct InvocationLimits {
@@ -55,15 +58,15 @@ pub struct InvocationLimits {
     pub fuel: Option<u64>,
 }
 
-impl From<&RuntimeConfig> for InvocationLimits {
-    fn from(config: &RuntimeConfig) -> Self {
+impl From<Effective> for InvocationLimits {
+    fn from(limits: Effective) -> Self {
         InvocationLimits {
-            deadline_ms: u64::try_from(config.deadline.as_millis()).unwrap_or(u64::MAX),
-            memory_bytes: config.memory_per_instance as u64,
-            response_bytes: config.response_limit as u64,
-            platform_calls: config.platform.calls,
-            storage_bytes: config.platform.storage_quota,
-            fuel: config.fuel,
+            deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+            memory_bytes: limits.memory as u64,
+            response_bytes: limits.response as u64,
+            platform_calls: limits.platform.calls,
+            storage_bytes: limits.platform.storage_quota,
+            fuel: limits.fuel,
         }
     }
 }
@@ -99,7 +102,7 @@ impl CatalogueEntry {
             component_sha256: stored.release.component_sha256().to_string(),
             requirement_set: stored.requirement_set.clone(),
             consent: ConsentSheet::from(stored),
-            limits: InvocationLimits::from(config),
+            limits: Effective::of(config, manifest.limits()).into(),
         }
     }
 }

@@ -86,7 +86,13 @@ pub(crate) fn build_engine_with(
         .total_memories(slots * 2)
         .total_tables(slots * 4)
         .total_stacks(slots)
-        .max_memory_size(config.memory_per_instance)
+        // Slots fit the largest memory a service may ask for; each
+        // invocation's own cap is the store limiter's.
+        .max_memory_size(
+            config
+                .memory_per_instance
+                .max(crate::runtime::limits::memory_cap()),
+        )
         .linear_memory_keep_resident(4 * 1024 * 1024)
         .table_keep_resident(64 * 1024)
         // Where the kernel can say which pages an instance touched (Linux

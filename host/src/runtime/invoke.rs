@@ -20,6 +20,7 @@ use crate::runtime::component::{self, LoadError, LoadedComponent};
 use crate::runtime::engine::{EpochTicker, Limits, RuntimeConfig, build_engine_with};
 use crate::runtime::fairness::{Busy, Fairness};
 use crate::runtime::inflight::{InFlight, Interruption, Running};
+use crate::runtime::limits::Effective;
 use crate::runtime::output::{LogOutput, Stream};
 
 /// Why an invocation did not produce a response. Each limit has its own
@@ -113,6 +114,8 @@ pub struct CallContext {
     pub db: Db,
     pub service_name: String,
     pub grant: Arc<StoredGrant>,
+    /// The service's own limits (its manifest's `[limits]`).
+    pub limits: officine_registry::Limits,
 }
 
 impl CallContext {
@@ -297,7 +300,8 @@ impl Runtime {
         let request = &request;
         if self.limits == Limits::Off {
             // Nothing but the instance and the call.
-            return self.run(component, call, request).await;
+            let limits = Effective::of(&self.config, &call.limits);
+            return self.run(component, call, request, &limits).await;
         }
         let _admitted = self
             .fairness
@@ -309,8 +313,9 @@ impl Runtime {
             grant: call.grant.grant.id().clone(),
             revision: call.grant.revision,
         });
-        let deadline = self.config.deadline;
-        let run = self.run(component, call, request);
+        let limits = Effective::of(&self.config, &call.limits);
+        let deadline = limits.deadline;
+        let run = self.run(component, call, request, &limits);
         // The epoch callback stops guest code at the deadline; this timeout
         // stops time spent awaiting the host (a slow storage call) as well.
         // An interruption drops the call wherever it is: guest code yields
@@ -325,7 +330,7 @@ impl Runtime {
         };
         // Lifted from a memory capped at `memory_per_instance`: the copy is
         // bounded; what goes on to the client is bounded here.
-        let limit = self.config.response_limit;
+        let limit = limits.response;
         if response_size(&response) > limit {
             return Err(InvokeError::ResponseTooLarge { limit });
         }
@@ -338,21 +343,27 @@ impl Runtime {
         component: &LoadedComponent,
         call: &CallContext,
         request: &Request,
+        limits: &Effective,
     ) -> Result<Response, InvokeError> {
         let template = self.template(component, call.interfaces())?;
-        let mut store = self.new_store(component, call);
+        let mut store = self.new_store(component, call, limits);
         let instance = template
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| self.trap_or_deadline(e))?;
+            .map_err(|e| classify(e, limits))?;
         instance
             .officine_platform_handler()
             .call_handle(&mut store, request)
             .await
-            .map_err(|e| self.trap_or_deadline(e))
+            .map_err(|e| classify(e, limits))
     }
 
-    fn new_store(&self, component: &LoadedComponent, call: &CallContext) -> Store<Invocation> {
+    fn new_store(
+        &self,
+        component: &LoadedComponent,
+        call: &CallContext,
+        limits: &Effective,
+    ) -> Store<Invocation> {
         let service: Arc<str> = Arc::from(call.service().as_str());
         let wasi = WasiCtx::builder()
             .stdout(LogOutput::new(service.clone(), Stream::Stdout))
@@ -362,11 +373,11 @@ impl Runtime {
             call.db.clone(),
             call.service_name.clone(),
             component.digest,
-            self.config.platform,
+            limits.platform,
             call.grant.clone(),
         );
         let caps = Caps {
-            memory: self.config.memory_per_instance,
+            memory: limits.memory,
         };
         let mut store = Store::new(
             &self.engine,
@@ -381,13 +392,13 @@ impl Runtime {
             return store;
         }
         store.limiter(|s| &mut s.caps);
-        if let Some(fuel) = self.config.fuel {
+        if let Some(fuel) = limits.fuel {
             store
                 .set_fuel(fuel)
                 .expect("fuel is enabled whenever it is configured");
         }
         let started = Instant::now();
-        let until = started + self.config.deadline;
+        let until = started + limits.deadline;
         let mut pacer = self.fairness.pacer(started);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
@@ -400,24 +411,6 @@ impl Runtime {
             }
         });
         store
-    }
-
-    /// Names the limit a trap comes from, if one does.
-    fn trap_or_deadline(&self, error: wasmtime::Error) -> InvokeError {
-        if error.is::<wasmtime::PoolConcurrencyLimitError>() {
-            return InvokeError::Busy(Busy::Pool);
-        }
-        if let Some(refused) = error.downcast_ref::<MemoryRefused>() {
-            return InvokeError::Memory {
-                limit: refused.limit,
-            };
-        }
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => InvokeError::Deadline(self.config.deadline),
-            Some(Trap::StackOverflow) => InvokeError::StackOverflow,
-            Some(Trap::OutOfFuel) => InvokeError::OutOfFuel(self.config.fuel.unwrap_or_default()),
-            _ => InvokeError::Trap(format!("{error:?}")),
-        }
     }
 
     /// The linked template for this component and interface set, built once.
@@ -464,6 +457,24 @@ impl Runtime {
             .unwrap_or_else(|e| e.into_inner())
             .insert(interfaces, linker.clone());
         Ok(linker)
+    }
+}
+
+/// Names the limit a trap comes from, if one does.
+fn classify(error: wasmtime::Error, limits: &Effective) -> InvokeError {
+    if error.is::<wasmtime::PoolConcurrencyLimitError>() {
+        return InvokeError::Busy(Busy::Pool);
+    }
+    if let Some(refused) = error.downcast_ref::<MemoryRefused>() {
+        return InvokeError::Memory {
+            limit: refused.limit,
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => InvokeError::Deadline(limits.deadline),
+        Some(Trap::StackOverflow) => InvokeError::StackOverflow,
+        Some(Trap::OutOfFuel) => InvokeError::OutOfFuel(limits.fuel.unwrap_or_default()),
+        _ => InvokeError::Trap(format!("{error:?}")),
     }
 }
 

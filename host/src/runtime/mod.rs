@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fairness;
 pub mod inflight;
 pub mod invoke;
+pub mod limits;
 mod output;
 
 pub use component::{LoadError, LoadedComponent};

@@ -49,6 +49,16 @@ async fn the_catalogue_lists_the_listed_services_with_their_consent_sheets() {
             "fuel": null,
         })
     );
+    // A service that asks for its own, in its manifest's `[limits]`.
+    let hello = catalogue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "fr.officine.hello-measures")
+        .expect("the smallest example is listed");
+    assert_eq!(hello["limits"]["deadline-ms"], 500);
+    assert_eq!(hello["limits"]["memory-bytes"], 16 * 1024 * 1024);
+    assert_eq!(hello["limits"]["response-bytes"], 1024 * 1024);
 
     let (status, _, body) = server
         .get("/api/catalogue/fr.officine.weight-tracker")

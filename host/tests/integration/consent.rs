@@ -671,6 +671,7 @@ async fn an_expired_grant_is_a_revoked_grant() {
         db: scratch.db.clone(),
         service_name: "Service".to_owned(),
         grant: std::sync::Arc::new(short),
+        limits: Default::default(),
     };
     storage_put(&call, "a", b"1").await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;

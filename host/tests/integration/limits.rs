@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use officine_host::runtime::{InvokeError, RuntimeConfig};
+use officine_host::runtime::{CallContext, InvokeError, RuntimeConfig};
+use officine_registry::Limits;
 
 use crate::support::{
     MINIMAL_SERVICE, Scratch, assert_still_serving, component_from_wat, get, looping_service,
@@ -74,6 +75,28 @@ async fn with_metering_a_looping_component_runs_out_of_fuel_before_its_deadline(
     .await;
     assert!(
         matches!(error, InvokeError::OutOfFuel(1_000_000)),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_s_own_deadline_replaces_the_platform_s() {
+    let runtime = runtime_with(RuntimeConfig::default());
+    let component = runtime.load(&looping_service(200)).unwrap();
+    let scratch = Scratch::new().await;
+    let call = CallContext {
+        limits: Limits {
+            deadline_ms: Some(100),
+            ..Limits::default()
+        },
+        ..scratch.call("fr.example.loop").await
+    };
+    let error = runtime
+        .invoke(&component, &call, get("/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, InvokeError::Deadline(d) if d == Duration::from_millis(100)),
         "{error}"
     );
 }

@@ -108,6 +108,7 @@ impl Scratch {
             db: self.db.clone(),
             service_name: record.name,
             grant: Arc::new(stored),
+            limits: Default::default(),
         }
     }
 }
