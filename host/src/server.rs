@@ -306,6 +306,11 @@ async fn invoke(
             )
                 .into_response()
         }
+        // Stopped while running by a decision: as refused as a new request.
+        Err(InvokeError::Interrupted(reason)) => {
+            tracing::info!(service = id, %reason, "invocation interrupted");
+            (StatusCode::FORBIDDEN, format!("{id}: {reason}\n")).into_response()
+        }
         Err(error) => {
             tracing::warn!(service = id, %error, "invocation failed");
             // The limit that stopped it is the service's fault, never the

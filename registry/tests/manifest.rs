@@ -572,7 +572,7 @@ fn unknown_keys_are_errors_with_suggestions() {
         error(
             "homepage",
             "unknown field (expected id, version, name, editor, editor-id, description, \
-             purpose, events, consent, scopes)"
+             purpose, events, consent, scopes, limits)"
         )
     );
     assert_eq!(
@@ -596,7 +596,7 @@ fn unknown_keys_are_errors_with_suggestions() {
         error(
             "extra",
             "unknown field (expected id, version, name, editor, editor-id, description, \
-             purpose, events, consent, scopes)"
+             purpose, events, consent, scopes, limits)"
         )
     );
     assert_eq!(

@@ -53,13 +53,29 @@ pub(crate) async fn get_with_head(
     path: &str,
     token: Option<&str>,
 ) -> (u16, String, String) {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
+    exchange(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}"),
+        "",
+    )
+    .await
+}
+
+/// One request, `head` (request line and header lines) then `body`: the
+/// answer's status, header lines and body.
+pub(crate) async fn exchange(port: u16, head: &str, body: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let length = if body.is_empty() {
+        String::new()
+    } else {
+        format!("Content-Length: {}\r\n", body.len())
+    };
+    let request = format!("{head}{length}Connection: close\r\n\r\n{body}");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
@@ -299,4 +315,96 @@ fn serve_refuses_a_configuration_with_no_issuer_naming_the_problem() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no [[issuers]]"), "{stderr}");
     assert!(!dir.path().join("d").exists(), "nothing was created");
+}
+
+/// The kill switch across processes: a request running in `officine serve`
+/// is stopped by a revocation made with the command line, another process,
+/// with the revocation's reason — not at its deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_from_another_process_stops_a_request_in_flight() {
+    const HOSTILE: &str = "fr.officine.hostile";
+    let host = OneHost::prepare().await;
+    let db = Db::connect(&host.url).await.unwrap();
+    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
+        .await
+        .unwrap();
+    list_example(
+        db.clone(),
+        &host.data,
+        include_str!("../../../plugins/hostile/officine.toml"),
+        crate::support::hostile_bytes("hostile"),
+    )
+    .await;
+    let _server = host.start().await;
+    let token = host.demo_token();
+    let platform = format!("127.0.0.1:{}", host.port);
+    let (status, _, body) = exchange(
+        host.port,
+        &format!(
+            "POST /fhir/Consent HTTP/1.1\r\nHost: {platform}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/fhir+json\r\n"
+        ),
+        &crate::api_records::grant_body("demo", HOSTILE, &["storage"]),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // The store's handshake, then the site's session.
+    let (status, head, body) = get_with_head(
+        host.port,
+        &platform,
+        &format!("/s/{HOSTILE}?path=/"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}\n{body}");
+    let site = format!("hostile.svc.sante.test:{}", host.port);
+    let code = header(&head, "location").trim_start_matches(&format!("https://{site}"));
+    let (status, head, _) = get_with_head(host.port, &site, code, None).await;
+    assert_eq!(status, 303, "{head}");
+    let cookie = header(&head, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // A request that marks that it runs, then loops.
+    let in_flight = {
+        let (port, site, cookie) = (host.port, site.clone(), cookie.clone());
+        tokio::spawn(async move {
+            exchange(
+                port,
+                &format!("GET /mark-then-loop HTTP/1.1\r\nHost: {site}\r\nCookie: {cookie}\r\n"),
+                "",
+            )
+            .await
+        })
+    };
+    let running = "SELECT COUNT(*) FROM service_storage WHERE service_id = 'fr.officine.hostile' \
+                   AND patient_id = 'demo' AND key = 'running'";
+    loop {
+        let (n,): (i64,) = sqlx::query_as(running).fetch_one(db.pool()).await.unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(!in_flight.is_finished(), "{:?}", in_flight.await);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let mut revoke = officine();
+    revoke
+        .args(["revoke", "demo", HOSTILE, "--data"])
+        .arg(&host.data);
+    if crate::BACKEND == officine_host::db::Backend::Postgres {
+        revoke.env("OFFICINE_DATABASE", &host.url);
+    }
+    let output = revoke.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let (status, _, body) = in_flight.await.unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("grant was revoked"), "{body}");
 }

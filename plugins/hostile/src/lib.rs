@@ -4,6 +4,7 @@
 //! | route                   | what it does                                              |
 //! |-------------------------|-----------------------------------------------------------|
 //! | `GET /loop`             | loops forever                                             |
+//! | `GET /mark-then-loop`   | stores the key `running`, then loops forever (a test sees it run) |
 //! | `GET /alloc`            | allocates and touches memory, 1 MiB at a time, until refused |
 //! | `GET /recurse`          | recurses until the stack overflows                        |
 //! | `GET /panic`            | panics                                                    |
@@ -35,6 +36,7 @@ impl Service for Hostile {
     fn handle(req: Request) -> Response {
         Router::new()
             .get("/loop", spin)
+            .get("/mark-then-loop", mark_then_spin)
             .get("/alloc", alloc)
             .get("/recurse", recurse_route)
             .get("/panic", panic_route)
@@ -48,6 +50,13 @@ impl Service for Hostile {
 }
 
 officine_sdk::export!(Hostile);
+
+fn mark_then_spin(req: Request) -> Response {
+    match storage::set("running", b"1") {
+        Ok(()) => spin(req),
+        Err(e) => Response::json(&error_json(&e)).with_status(500),
+    }
+}
 
 fn spin(_req: Request) -> Response {
     let mut turns: u64 = 0;
