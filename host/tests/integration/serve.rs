@@ -317,68 +317,94 @@ fn serve_refuses_a_configuration_with_no_issuer_naming_the_problem() {
     assert!(!dir.path().join("d").exists(), "nothing was created");
 }
 
+const HOSTILE: &str = "fr.officine.hostile";
+
+/// `officine serve` with the hostile test component listed and granted by
+/// the demo patient, who has a session on its site.
+struct HostileSite {
+    host: OneHost,
+    db: Db,
+    _server: Process,
+    /// The site's host name, and the session cookie to send there.
+    site: String,
+    cookie: String,
+}
+
+impl HostileSite {
+    async fn start() -> HostileSite {
+        let host = OneHost::prepare().await;
+        let db = Db::connect(&host.url).await.unwrap();
+        db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
+            .await
+            .unwrap();
+        list_example(
+            db.clone(),
+            &host.data,
+            include_str!("../../../plugins/hostile/officine.toml"),
+            crate::support::hostile_bytes("hostile"),
+        )
+        .await;
+        let server = host.start().await;
+        let token = host.demo_token();
+        let platform = format!("127.0.0.1:{}", host.port);
+        let (status, _, body) = exchange(
+            host.port,
+            &format!(
+                "POST /fhir/Consent HTTP/1.1\r\nHost: {platform}\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/fhir+json\r\n"
+            ),
+            &crate::api_records::grant_body("demo", HOSTILE, &["storage"]),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        // The store's handshake, then the site's session.
+        let (status, head, body) = get_with_head(
+            host.port,
+            &platform,
+            &format!("/s/{HOSTILE}?path=/"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, 303, "{head}\n{body}");
+        let site = format!("hostile.svc.sante.test:{}", host.port);
+        let code = header(&head, "location").trim_start_matches(&format!("https://{site}"));
+        let (status, head, _) = get_with_head(host.port, &site, code, None).await;
+        assert_eq!(status, 303, "{head}");
+        let cookie = header(&head, "set-cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        HostileSite {
+            host,
+            db,
+            _server: server,
+            site,
+            cookie,
+        }
+    }
+
+    /// `GET path` on the site, in the background.
+    fn get(&self, path: &str) -> tokio::task::JoinHandle<(u16, String, String)> {
+        let port = self.host.port;
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n",
+            self.site, self.cookie
+        );
+        tokio::spawn(async move { exchange(port, &head, "").await })
+    }
+}
+
 /// The kill switch across processes: a request running in `officine serve`
 /// is stopped by a revocation made with the command line, another process,
 /// with the revocation's reason — not at its deadline.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revocation_from_another_process_stops_a_request_in_flight() {
-    const HOSTILE: &str = "fr.officine.hostile";
-    let host = OneHost::prepare().await;
-    let db = Db::connect(&host.url).await.unwrap();
-    db.ensure_patient(&PatientId::new("demo"), "Camille Martin")
-        .await
-        .unwrap();
-    list_example(
-        db.clone(),
-        &host.data,
-        include_str!("../../../plugins/hostile/officine.toml"),
-        crate::support::hostile_bytes("hostile"),
-    )
-    .await;
-    let _server = host.start().await;
-    let token = host.demo_token();
-    let platform = format!("127.0.0.1:{}", host.port);
-    let (status, _, body) = exchange(
-        host.port,
-        &format!(
-            "POST /fhir/Consent HTTP/1.1\r\nHost: {platform}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/fhir+json\r\n"
-        ),
-        &crate::api_records::grant_body("demo", HOSTILE, &["storage"]),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    // The store's handshake, then the site's session.
-    let (status, head, body) = get_with_head(
-        host.port,
-        &platform,
-        &format!("/s/{HOSTILE}?path=/"),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(status, 303, "{head}\n{body}");
-    let site = format!("hostile.svc.sante.test:{}", host.port);
-    let code = header(&head, "location").trim_start_matches(&format!("https://{site}"));
-    let (status, head, _) = get_with_head(host.port, &site, code, None).await;
-    assert_eq!(status, 303, "{head}");
-    let cookie = header(&head, "set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let site = HostileSite::start().await;
+    let (host, db) = (&site.host, &site.db);
 
     // A request that marks that it runs, then loops.
-    let in_flight = {
-        let (port, site, cookie) = (host.port, site.clone(), cookie.clone());
-        tokio::spawn(async move {
-            exchange(
-                port,
-                &format!("GET /mark-then-loop HTTP/1.1\r\nHost: {site}\r\nCookie: {cookie}\r\n"),
-                "",
-            )
-            .await
-        })
-    };
+    let in_flight = site.get("/mark-then-loop");
     let running = "SELECT COUNT(*) FROM service_storage WHERE service_id = 'fr.officine.hostile' \
                    AND patient_id = 'demo' AND key = 'running'";
     loop {
@@ -407,4 +433,35 @@ async fn a_revocation_from_another_process_stops_a_request_in_flight() {
     let (status, _, body) = in_flight.await.unwrap();
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("grant was revoked"), "{body}");
+}
+
+/// Past its cap of invocations at once, a service is refused at once, with
+/// the reason and when to retry, and serves again once they end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_at_its_cap_answers_429_at_once() {
+    let site = HostileSite::start().await;
+    // The cap is 16 per service: seventeen looping requests at once.
+    let looping: Vec<_> = (0..17).map(|_| site.get("/loop")).collect();
+    let mut outcomes = Vec::new();
+    for request in looping {
+        outcomes.push(request.await.unwrap());
+    }
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter(|(status, _, _)| *status == 429)
+        .collect();
+    assert_eq!(refused.len(), 1, "{outcomes:?}");
+    let (_, head, body) = refused[0];
+    assert_eq!(header(head, "retry-after"), "1");
+    assert!(body.contains("16 invocations of this service"), "{body}");
+    // The others ran until their deadline.
+    let timed_out = outcomes
+        .iter()
+        .filter(|(status, _, _)| *status == 504)
+        .count();
+    assert_eq!(timed_out, 16, "{outcomes:?}");
+    // Their places are free again.
+    let (status, _, body) = site.get("/oversized").await.unwrap();
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("response is over"), "{body}");
 }
