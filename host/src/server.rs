@@ -270,12 +270,15 @@ async fn invoke(
     app.services.refresh_later(app.listing.generation_seen());
     let grant = match consent::for_invocation(&app.db, patient, id, now_millis()).await {
         Ok(Some(grant)) => grant,
+        // This answer is read on the service's own origin, where its pages
+        // could fetch it: it names neither the patient nor how to reach
+        // their data, only what the patient can do.
         Ok(None) => {
             return (
                 StatusCode::FORBIDDEN,
                 format!(
-                    "Patient {patient} has no grant in force for {id}.\n\
-                     Grant it with: officine grant {patient} {id} <scope>...\n"
+                    "{id}: no grant in force. Grant it access again from your health space \
+                     to use it.\n"
                 ),
             )
                 .into_response();

@@ -246,6 +246,8 @@ async fn grants_are_managed_from_the_command_line_and_enforced_at_once() {
     let (status, _, body) = summary(app.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("no grant in force"), "{body}");
+    // Read on the service's own origin: nothing of the patient's identity.
+    assert!(!body.contains("demo"), "{body}");
     let (_, out, _) = data.officine(&["grants", "demo"]);
     assert!(out.contains("revoked"), "{out}");
     let (ok, _, err) = data.officine(&["revoke", "demo", TRACKER]);
