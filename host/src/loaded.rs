@@ -100,7 +100,12 @@ impl LoadedServices {
             let id = stored.release.manifest().id();
             let label = sites::label(id.as_str()).to_owned();
             match next.get(&label) {
-                Some(loaded) if loaded.component.digest() == stored.release.component_sha256() => {
+                // The same release: a new version may keep the component
+                // and change its manifest (its limits, its scopes).
+                Some(loaded)
+                    if loaded.component.digest() == stored.release.component_sha256()
+                        && loaded.manifest == *stored.release.manifest() =>
+                {
                     continue;
                 }
                 Some(loaded) if loaded.manifest.id() != id => {

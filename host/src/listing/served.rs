@@ -10,6 +10,7 @@
 //! from any process refuses the next invocation on every host.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use officine_registry::Sha256Digest;
@@ -60,6 +61,9 @@ pub struct ListingCheck {
     db: Db,
     root: Arc<TrustedRoot>,
     cache: Arc<Mutex<Cache>>,
+    /// The generation the last check read, for readers on the hot path
+    /// that must not take the cache's lock again.
+    seen: Arc<AtomicI64>,
 }
 
 impl ListingCheck {
@@ -68,6 +72,7 @@ impl ListingCheck {
             db,
             root,
             cache: Arc::default(),
+            seen: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
 
@@ -82,15 +87,13 @@ impl ListingCheck {
 
     /// The generation the last check read.
     pub fn generation_seen(&self) -> i64 {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .generation
+        self.seen.load(Ordering::Acquire)
     }
 
     /// Whether the component with this digest may be served now.
     pub async fn check(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
         let generation = self.generation().await?;
+        self.seen.store(generation, Ordering::Release);
         {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.generation != generation {

@@ -465,3 +465,39 @@ async fn a_service_at_its_cap_answers_429_at_once() {
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("response is over"), "{body}");
 }
+
+/// A newer version listed while the server runs replaces the one it serves
+/// — here the same component under a manifest with its own deadline — from
+/// the requests after the next, without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_version_listed_while_serving_replaces_the_served_one() {
+    let site = HostileSite::start().await;
+    let manifest = include_str!("../../../plugins/hostile/officine.toml").replacen(
+        "version = \"0.1.0\"",
+        "version = \"0.2.0\"",
+        1,
+    ) + "\n[limits]\ndeadline-ms = 100\n";
+    let (status, _, body) = site.get("/loop").await.unwrap();
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("its 1s deadline"), "{body}");
+
+    list_example(
+        site.db.clone(),
+        &site.host.data,
+        &manifest,
+        crate::support::hostile_bytes("hostile"),
+    )
+    .await;
+    // The invocation that sees the registry move is served by the version
+    // at hand; the reload runs meanwhile, and a later one runs 0.2.0.
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let (status, _, body) = site.get("/loop").await.unwrap();
+        assert_eq!(status, 504, "{body}");
+        if body.contains("its 100ms deadline") {
+            return;
+        }
+        answers.push(body);
+    }
+    panic!("0.2.0 was never served: {answers:?}");
+}

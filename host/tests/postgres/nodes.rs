@@ -94,6 +94,13 @@ impl Node {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    /// The demo patient's consent to `service` reading their weights, made
+    /// through this host: the status and the Consent created.
+    async fn consent(&self, token: &str, service: &str) -> (u16, Value) {
+        let body = grant_body("demo", service, &["measures.read:weight"]);
+        self.send("POST", "/fhir/Consent", token, &body).await
+    }
+
     /// A session on this host's weight-tracker site, through the store's
     /// handshake: the cookie to send there.
     async fn session(&self, token: &str) -> String {
@@ -253,14 +260,7 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
     );
 
     // The patient consents through A; B serves them under that grant.
-    let (status, created) = a
-        .send(
-            "POST",
-            "/fhir/Consent",
-            &patient,
-            &grant_body("demo", TRACKER, &["measures.read:weight"]),
-        )
-        .await;
+    let (status, created) = a.consent(&patient, TRACKER).await;
     assert_eq!(status, 201, "{created}");
     let cookie = b.session(&patient).await;
     let (status, text) = b.summary(&cookie).await;
@@ -285,14 +285,7 @@ async fn what_one_host_decides_the_other_enforces_at_once() {
 
     // Granted again through B; suspended through A: B stops serving it
     // and takes it off its catalogue; reinstated through B: A lists it.
-    let (status, body) = b
-        .send(
-            "POST",
-            "/fhir/Consent",
-            &patient,
-            &grant_body("demo", TRACKER, &["measures.read:weight"]),
-        )
-        .await;
+    let (status, body) = b.consent(&patient, TRACKER).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(b.summary(&cookie).await.0, 200);
     let release = format!("/api/regulator/releases/{TRACKER}%400.1.0");
@@ -413,14 +406,7 @@ async fn a_host_that_cannot_reach_the_database_serves_nothing_until_it_can() {
     );
     let node = Node::start(dir.path(), &data, &relayed).await;
     let patient = demo_patient(&patients);
-    let (status, body) = node
-        .send(
-            "POST",
-            "/fhir/Consent",
-            &patient,
-            &grant_body("demo", TRACKER, &["measures.read:weight"]),
-        )
-        .await;
+    let (status, body) = node.consent(&patient, TRACKER).await;
     assert_eq!(status, 201, "{body}");
     let cookie = node.session(&patient).await;
     assert_eq!(node.summary(&cookie).await.0, 200);
@@ -517,14 +503,7 @@ async fn a_service_listed_after_the_hosts_started_is_served_by_each_without_a_re
     let (status, text) = b.page(HELLO, "/", None).await;
     assert_eq!(status, 401, "{text}");
     // Granted through A, opened and used on B, then on A.
-    let (status, body) = a
-        .send(
-            "POST",
-            "/fhir/Consent",
-            &patient,
-            &grant_body("demo", HELLO, &["measures.read:weight"]),
-        )
-        .await;
+    let (status, body) = a.consent(&patient, HELLO).await;
     assert_eq!(status, 201, "{body}");
     for node in [b, a] {
         let cookie = node.session_with(HELLO, &patient).await;
