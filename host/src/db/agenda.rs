@@ -107,7 +107,7 @@ pub async fn add(
     let sql = format!(
         "INSERT INTO agenda_events (id, patient_id, kind, title, starts_at, ends_at, place, origin, \
          written_by, component_digest, recorded_at, grant_id) {}",
-        super::insert_source(12, writer)
+        super::insert_source(12, writer, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(&id)
@@ -158,7 +158,7 @@ pub async fn update_own(
         "UPDATE agenda_events SET kind = $1, title = $2, starts_at = $3, ends_at = $4, place = $5, \
          component_digest = $6, grant_id = $7 \
          WHERE patient_id = $8 AND id = $9 AND written_by = $10 AND starts_at >= $11 AND {}",
-        GrantGuard::condition(12)
+        GrantGuard::write_condition(12, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(draft.kind.as_str())
@@ -190,7 +190,7 @@ pub async fn remove_own(db: &Db, own: OwnEvent<'_>) -> Result<bool> {
     let sql = format!(
         "DELETE FROM agenda_events \
          WHERE patient_id = $1 AND id = $2 AND written_by = $3 AND starts_at >= $4 AND {}",
-        GrantGuard::condition(5)
+        GrantGuard::write_condition(5, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(own.patient.as_str())

@@ -129,7 +129,7 @@ pub async fn add(
         "INSERT INTO documents (id, patient_id, category, doc_type, title, author, origin, written_by, \
          component_digest, document_date, format, size, content, hidden, masked, recorded_at, \
          grant_id) {}",
-        super::insert_source(17, writer)
+        super::insert_source(17, writer, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(&id)

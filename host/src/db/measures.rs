@@ -156,7 +156,7 @@ async fn insert(
     let sql = format!(
         "INSERT INTO measures (id, patient_id, kind, value, effective_at, origin, written_by, \
          component_digest, derived_from, recorded_at, grant_id) {}",
-        super::insert_source(11, writer)
+        super::insert_source(11, writer, super::Backend::of_connection(tx))
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(&id)

@@ -61,7 +61,7 @@ pub async fn add(
     let sql = format!(
         "INSERT INTO messages (id, patient_id, thread_id, origin, sender, subject, body, sent_at, \
          is_read, written_by, component_digest, grant_id) {}",
-        super::insert_source(12, writer)
+        super::insert_source(12, writer, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(&id)

@@ -78,7 +78,7 @@ impl Backend {
     }
 
     /// The backend an open connection talks to.
-    fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+    pub(crate) fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
         if conn.backend_name().eq_ignore_ascii_case("postgresql") {
             Backend::Postgres
         } else {
@@ -262,9 +262,25 @@ impl GrantGuard {
 
     /// The SQL condition, its three parameters numbered from `$first`.
     pub(crate) fn condition(first: usize) -> String {
+        Self::condition_locking(first, "")
+    }
+
+    /// The condition for a write. On PostgreSQL it takes a share lock on the
+    /// grant's row: a write racing a change of the grant waits for it to
+    /// commit, then checks the new revision, so no write decided under the
+    /// old terms lands after the change. (SQLite has one writer at a time:
+    /// the change and the write cannot overlap.)
+    pub(crate) fn write_condition(first: usize, backend: Backend) -> String {
+        match backend {
+            Backend::Sqlite => Self::condition(first),
+            Backend::Postgres => Self::condition_locking(first, " FOR SHARE"),
+        }
+    }
+
+    fn condition_locking(first: usize, lock: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM grants WHERE patient_id = ${first} AND id = ${} \
-             AND revision = ${})",
+             AND revision = ${}{lock})",
             first + 1,
             first + 2
         )
@@ -336,13 +352,13 @@ impl<'r> Reader<'r> {
 /// The source of an insert of `columns` values numbered from `$1`: plain
 /// `VALUES`, or for a service's write a `SELECT` that inserts nothing unless
 /// the writer's grant stands (its parameters follow, see [`bind_writer`]).
-pub(crate) fn insert_source(columns: usize, writer: &Writer) -> String {
+pub(crate) fn insert_source(columns: usize, writer: &Writer, backend: Backend) -> String {
     let params: Vec<String> = (1..=columns).map(|i| format!("${i}")).collect();
     let params = params.join(", ");
     match writer.grant() {
         Some(_) => format!(
             "SELECT {params} WHERE {}",
-            GrantGuard::condition(columns + 1)
+            GrantGuard::write_condition(columns + 1, backend)
         ),
         None => format!("VALUES ({params})"),
     }

@@ -92,7 +92,7 @@ pub async fn set(
          SELECT $1, $2, $3, $4, $5 WHERE {} AND {USED} + $6 <= $7 \
          ON CONFLICT (service_id, patient_id, key) DO UPDATE SET value = excluded.value, \
          updated_at = excluded.updated_at",
-        GrantGuard::condition(8)
+        GrantGuard::write_condition(8, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(service.as_str())
@@ -135,7 +135,7 @@ const USED: &str = "(SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM s
 pub async fn delete(db: &Db, space: Space<'_>, key: &str) -> Result<bool> {
     let sql = format!(
         "DELETE FROM service_storage WHERE service_id = $1 AND patient_id = $2 AND key = $3 AND {}",
-        GrantGuard::condition(4)
+        GrantGuard::write_condition(4, db.backend())
     );
     let query = sqlx::query(AssertSqlSafe(sql))
         .bind(space.service.as_str())
