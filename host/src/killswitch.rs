@@ -100,7 +100,9 @@ impl Watch {
                         |r| r.component == component,
                         &Interruption::Stopped(refusal.to_string()),
                     );
-                    tracing::warn!(%component, %refusal, stopped, "invocations stopped");
+                    if stopped > 0 {
+                        tracing::warn!(%component, %refusal, stopped, "invocations stopped");
+                    }
                 }
             }
         }
@@ -126,7 +128,10 @@ impl Watch {
                     .runtime
                     .inflight()
                     .interrupt(|r| &r.grant == grant, &Interruption::GrantEnded);
-                tracing::info!(%grant, stopped, "invocations stopped: grant no longer in force");
+                // Already interrupted ones may still be ending: said once.
+                if stopped > 0 {
+                    tracing::info!(%grant, stopped, "invocations stopped: grant no longer in force");
+                }
             }
         }
     }

@@ -60,13 +60,13 @@ impl Default for RuntimeConfig {
 /// touched pages are resident; slots keep up to 4 MiB resident between
 /// instances, zeroed on reuse, which saves page faults on the hot path.
 pub fn build_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
-    build_engine_with(config, Limits::Enforced)
+    build_engine_with(config, Enforcement::On)
 }
 
 /// Whether an engine's code checks the epoch (and fuel, if configured).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Limits {
-    Enforced,
+pub(crate) enum Enforcement {
+    On,
     /// Benchmarks only (feature `unlimited-for-benchmarks`).
     #[cfg_attr(not(feature = "unlimited-for-benchmarks"), allow(dead_code))]
     Off,
@@ -74,9 +74,9 @@ pub(crate) enum Limits {
 
 pub(crate) fn build_engine_with(
     config: &RuntimeConfig,
-    limits: Limits,
+    enforcement: Enforcement,
 ) -> wasmtime::Result<Engine> {
-    let enforced = limits == Limits::Enforced;
+    let enforced = enforcement == Enforcement::On;
     let slots = config.max_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)

@@ -17,7 +17,7 @@ use crate::runtime::bindings::handler::{Request, Response};
 use crate::runtime::bindings::{self, ServicePre};
 use crate::runtime::cache::{ComponentCache, Lookup};
 use crate::runtime::component::{self, LoadError, LoadedComponent};
-use crate::runtime::engine::{EpochTicker, Limits, RuntimeConfig, build_engine_with};
+use crate::runtime::engine::{Enforcement, EpochTicker, RuntimeConfig, build_engine_with};
 use crate::runtime::fairness::{Busy, Fairness};
 use crate::runtime::inflight::{InFlight, Interruption, Running};
 use crate::runtime::limits::Effective;
@@ -184,7 +184,7 @@ pub struct Runtime {
     templates: RwLock<HashMap<(ComponentDigest, Interfaces), ServicePre<Invocation>>>,
     inflight: InFlight,
     fairness: Fairness,
-    limits: Limits,
+    enforcement: Enforcement,
     _ticker: EpochTicker,
 }
 
@@ -195,7 +195,7 @@ impl Runtime {
         config: RuntimeConfig,
         cache_dir: Option<&std::path::Path>,
     ) -> anyhow::Result<Runtime> {
-        Runtime::build(config, cache_dir, Limits::Enforced)
+        Runtime::build(config, cache_dir, Enforcement::On)
     }
 
     /// The same runtime without any of its limits — no deadline, memory
@@ -204,15 +204,15 @@ impl Runtime {
     /// such runtime.
     #[cfg(feature = "unlimited-for-benchmarks")]
     pub fn unlimited(config: RuntimeConfig) -> anyhow::Result<Runtime> {
-        Runtime::build(config, None, Limits::Off)
+        Runtime::build(config, None, Enforcement::Off)
     }
 
     fn build(
         config: RuntimeConfig,
         cache_dir: Option<&std::path::Path>,
-        limits: Limits,
+        enforcement: Enforcement,
     ) -> anyhow::Result<Runtime> {
-        let engine = build_engine_with(&config, limits)?;
+        let engine = build_engine_with(&config, enforcement)?;
         let cache = cache_dir
             .map(|dir| ComponentCache::open(dir, &engine))
             .transpose()?;
@@ -226,7 +226,7 @@ impl Runtime {
             linkers: RwLock::default(),
             templates: RwLock::default(),
             inflight: InFlight::default(),
-            limits,
+            enforcement,
             _ticker: ticker,
         })
     }
@@ -298,7 +298,7 @@ impl Runtime {
     ) -> Result<Response, InvokeError> {
         request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
         let request = &request;
-        if self.limits == Limits::Off {
+        if self.enforcement == Enforcement::Off {
             // Nothing but the instance and the call.
             let limits = Effective::of(&self.config, &call.limits);
             return self.run(component, call, request, &limits).await;
@@ -388,7 +388,7 @@ impl Runtime {
                 caps,
             },
         );
-        if self.limits == Limits::Off {
+        if self.enforcement == Enforcement::Off {
             return store;
         }
         store.limiter(|s| &mut s.caps);
