@@ -28,12 +28,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use officine_host::audit::InvocationId;
 use officine_host::consent;
 use officine_host::db::measures::{self, MeasureQuery};
 use officine_host::db::storage::{self, Space};
 use officine_host::db::{Db, GrantGuard, Reader, seed};
 use officine_host::examples;
-use officine_host::model::{MeasureKind, now_millis};
+use officine_host::model::{ComponentDigest, MeasureKind, now_millis};
 use officine_host::runtime::cache::Lookup;
 use officine_host::runtime::{CallContext, Runtime, RuntimeConfig};
 use officine_host::service::Service;
@@ -158,6 +159,8 @@ fn benches(c: &mut Criterion) {
                 service: grant.grant.service(),
                 patient: &patient,
                 guard: &guard,
+                component: ComponentDigest::of(b"bench"),
+                invocation: InvocationId::new(),
             };
             (
                 measures::list(&db, &patient, &recent, reader)

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use officine_registry::Manifest;
 
+use crate::audit::SealPolicy;
 use crate::auth::{DevIssuer, VerifierOptions};
 use crate::consent;
 use crate::db::{Db, grants, seed};
@@ -82,6 +83,7 @@ impl Server {
         // Every service goes through the listing path, signed with a
         // development key: what is served is what the registry lists.
         let keys = RegistryKeys::load_or_create(&options.data_dir)?;
+        let audit_signer = crate::audit::keys::load_or_create(&options.data_dir)?;
         let registry = Registry::new(db.clone(), keys.clone());
         for (wasm, manifest) in &sources {
             let manifest = Manifest::load(manifest)?;
@@ -116,7 +118,8 @@ impl Server {
             services,
             ServiceSites::default(),
             Some(seeded.patient),
-        ))
+        )
+        .sealing(audit_signer, SealPolicy::default()))
     }
 }
 

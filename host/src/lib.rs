@@ -7,6 +7,7 @@
 //! that patient only.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod consent;

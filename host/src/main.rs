@@ -14,6 +14,7 @@ use officine_host::model::{PatientId, ServiceId, now_millis};
 use officine_policy::{GrantStatus, Scope};
 use tracing_subscriber::EnvFilter;
 
+mod audit_cli;
 mod commands;
 
 #[derive(Parser, Debug)]
@@ -172,6 +173,11 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+    /// The audit log: every access to patients' data.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cli::AuditCommand,
     },
 }
 
@@ -612,6 +618,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             commands::change(officine_host::listing::releases::Change::Withdraw, change).await
         }
         Command::Log { command } => commands::log(command).await,
+        Command::Audit { command } => audit_cli::run(command).await,
         Command::Grants { patient, data } => {
             let patient = parse_patient(&patient)?;
             let db = open_data(&data).await?;

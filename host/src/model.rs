@@ -6,6 +6,7 @@
 
 pub use officine_policy::{DocumentCategory, GrantId, MeasureKind, PatientId, ServiceId};
 
+use crate::audit::InvocationId;
 use crate::db::GrantGuard;
 
 /// The sha256 of a component's bytes, which is how the platform names it.
@@ -48,6 +49,8 @@ pub enum Writer {
     Patient,
     Professional {
         name: String,
+        /// Their RPPS number: how the audit record names them.
+        rpps: String,
     },
     /// A listed service, running a given component on the patient's
     /// behalf under a grant: the write happens only if the grant stands.
@@ -55,6 +58,8 @@ pub enum Writer {
         service: ServiceId,
         component: ComponentDigest,
         grant: GrantGuard,
+        /// The invocation that wrote, for the audit record.
+        invocation: InvocationId,
     },
     Platform,
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::api::{self, ApiState};
+use crate::audit::SealPolicy;
 use crate::auth::{Verifier, VerifierOptions};
 use crate::config::ServeConfig;
 use crate::db::Db;
@@ -41,6 +42,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
     };
     runtime.set_pseudonym_key(key);
     let keys = RegistryKeys::load_or_create(&config.data)?;
+    let audit_signer = crate::audit::keys::load_or_create(&config.data)?;
     let verifier = Arc::new(
         Verifier::load(&config.issuers, VerifierOptions::default())
             .await
@@ -65,7 +67,8 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         services,
         config.sites.clone(),
         None,
-    ))
+    )
+    .sealing(audit_signer, SealPolicy::default()))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -15,7 +15,10 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use officine_registry::log::LogSigner;
+
 use crate::api::store::SESSION_PATH;
+use crate::audit::{SealPolicy, Sealer};
 use crate::consent;
 use crate::db::Db;
 use crate::killswitch::{self, KillSwitch};
@@ -42,6 +45,8 @@ pub struct Server {
     sites: ServiceSites,
     /// Stops running invocations a decision no longer allows.
     _kill_switch: KillSwitch,
+    /// Seals the audit log on its schedule.
+    _sealer: Option<Sealer>,
 }
 
 impl Server {
@@ -69,7 +74,14 @@ impl Server {
             db,
             demo_patient,
             sites,
+            _sealer: None,
         }
+    }
+
+    /// Seals the audit log with `signer` while this server lives.
+    pub fn sealing(mut self, signer: Arc<LogSigner>, policy: SealPolicy) -> Self {
+        self._sealer = Some(Sealer::spawn(self.db.clone(), signer, policy));
+        self
     }
 
     /// Where the services' sites are.
@@ -313,6 +325,16 @@ async fn invoke(
         Err(InvokeError::Interrupted(reason)) => {
             tracing::info!(service = id, %reason, "invocation interrupted");
             (StatusCode::FORBIDDEN, format!("{id}: {reason}\n")).into_response()
+        }
+        // What it accessed could not be put on record: nothing leaves.
+        Err(InvokeError::Unrecorded(error)) => {
+            tracing::error!(service = id, %error, "response withheld");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                "the platform cannot serve this request just now\n",
+            )
+                .into_response()
         }
         Err(error) => {
             tracing::warn!(service = id, %error, "invocation failed");

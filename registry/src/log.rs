@@ -233,7 +233,10 @@ pub fn verify_log(
     verifier: &LogVerifier,
     since: Option<&str>,
 ) -> Result<LogReport, LogFault> {
-    use officine_tlog::{SignedCheckpoint, consistency_proof, leaf_hash, root, verify_consistency};
+    use officine_tlog::{
+        Replay, ReplayError, SignedCheckpoint, consistency_proof, leaf_hash, root,
+        verify_consistency,
+    };
 
     let leaves: Vec<_> = entries.iter().map(|(body, _)| leaf_hash(body)).collect();
     for (index, ((_, recorded), leaf)) in entries.iter().zip(&leaves).enumerate() {
@@ -244,12 +247,8 @@ pub fn verify_log(
         }
     }
     let count = leaves.len() as u64;
-    let mut sorted: Vec<&(u64, String)> = checkpoints.iter().collect();
-    sorted.sort_by_key(|(size, _)| *size);
-    // Entries below `good` are covered by a checkpoint that still matches.
-    let mut good = 0;
-    let mut latest: Option<(u64, &str)> = None;
-    for (size, note) in sorted {
+    let mut signed = Vec::with_capacity(checkpoints.len());
+    for (size, note) in checkpoints {
         let checkpoint =
             SignedCheckpoint::verify(note, verifier).map_err(|e| LogFault::BadCheckpoint {
                 size: *size,
@@ -264,21 +263,30 @@ pub fn verify_log(
                 ),
             });
         }
-        if *size > count {
-            return Err(LogFault::Truncated {
-                entries: count,
-                size: *size,
-            });
-        }
-        if root(&leaves[..*size as usize]) != *checkpoint.root() {
-            return Err(LogFault::CheckpointMismatch {
-                index: good,
-                size: *size,
-            });
-        }
-        good = *size;
-        latest = Some((*size, note));
+        signed.push(checkpoint);
     }
+    // One pass over the leaves, each checkpoint checked on reaching its size.
+    let replay_fault = |fault: ReplayError| match fault {
+        ReplayError::Mismatch { from, size } => LogFault::CheckpointMismatch { index: from, size },
+        ReplayError::Truncated { entries, size } => LogFault::Truncated { entries, size },
+        ReplayError::Forked { size } => LogFault::BadCheckpoint {
+            size,
+            problem: "another checkpoint of this size signs a different tree head".into(),
+        },
+    };
+    let mut replay = Replay::new(signed).map_err(replay_fault)?;
+    for leaf in &leaves {
+        replay.push(*leaf).map_err(replay_fault)?;
+    }
+    let latest = replay.finish().map_err(replay_fault)?;
+    let latest = latest.map(|checkpoint| {
+        let note = checkpoints
+            .iter()
+            .find(|(size, _)| *size == checkpoint.size())
+            .map(|(_, note)| note.as_str())
+            .expect("the checkpoint came from this list");
+        (checkpoint.size(), note)
+    });
     let (size, note) = latest.unwrap_or((0, ""));
     if size < count {
         return Err(LogFault::Unsealed { from: size });

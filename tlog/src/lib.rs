@@ -12,7 +12,9 @@
 //! C2SP checkpoint text a log signs ([`Checkpoint`]). It works on leaf
 //! hashes, so the entries themselves can stay in storage; the logs built on
 //! it decide where hashes are kept. (General Merkle crates keep the whole
-//! tree in memory; a log of every data access cannot.)
+//! tree in memory; a log of every data access cannot.) A [`Frontier`]
+//! extends a log from its right edge alone, and a [`Replay`] checks a log's
+//! checkpoints in one pass over its leaves.
 //!
 //! ```
 //! use officine_tlog::{inclusion_proof, leaf_hash, root, verify_inclusion};
@@ -25,9 +27,11 @@
 //! ```
 
 mod checkpoint;
+mod frontier;
 mod note;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use frontier::{Frontier, FrontierError, Replay, ReplayError};
 pub use note::{NoteError, NoteSignature, NoteSigner, NoteVerifier, SignedCheckpoint};
 use sha2::{Digest, Sha256};
 

@@ -4,6 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::read::{Row, Select};
 use super::{GrantGuard, Reader, Result, decode};
+use crate::audit::{Event as AuditEvent, InvocationId, Outcome};
 use crate::db::Db;
 use crate::model::{self, ComponentDigest, Origin, PatientId, ServiceId, Writer};
 
@@ -122,8 +123,12 @@ pub async fn add(
         .bind(writer.component().map(|c| c.to_hex()))
         .bind(model::now_millis())
         .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
-    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
-    if done.rows_affected() == 0 {
+    let query = super::bind_writer(query, writer);
+    let changed = super::execute_audited(db, query, |n| {
+        AuditEvent::change(writer, patient, "agenda.add", n)
+    })
+    .await?;
+    if changed == 0 {
         return Ok(None);
     }
     Ok(Some(Event {
@@ -143,17 +148,29 @@ pub struct OwnEvent<'a> {
     /// Events starting before this are outside the service's window.
     pub from: i64,
     pub guard: &'a GrantGuard,
+    /// The component making the change, and in which invocation.
+    pub component: ComponentDigest,
+    pub invocation: InvocationId,
+}
+
+impl OwnEvent<'_> {
+    fn event(&self, call: &'static str, records: u64) -> AuditEvent {
+        AuditEvent::by_component(
+            self.service,
+            &self.component,
+            self.guard,
+            self.invocation,
+            call,
+            records,
+            Outcome::Allowed,
+        )
+    }
 }
 
 /// Replaces an event written by the service, recording the component that
 /// wrote the new content. `None` when the patient has no such event the
 /// service wrote within its window, or its grant no longer stands.
-pub async fn update_own(
-    db: &Db,
-    own: OwnEvent<'_>,
-    component: ComponentDigest,
-    draft: EventDraft,
-) -> Result<Option<Event>> {
+pub async fn update_own(db: &Db, own: OwnEvent<'_>, draft: EventDraft) -> Result<Option<Event>> {
     let sql = format!(
         "UPDATE agenda_events SET kind = $1, title = $2, starts_at = $3, ends_at = $4, place = $5, \
          component_digest = $6, grant_id = $7 \
@@ -166,14 +183,14 @@ pub async fn update_own(
         .bind(draft.starts_at)
         .bind(draft.ends_at)
         .bind(draft.place.clone())
-        .bind(component.to_hex())
+        .bind(own.component.to_hex())
         .bind(own.guard.grant.as_str().to_owned())
         .bind(own.patient.as_str())
         .bind(own.id)
         .bind(own.service.as_str())
         .bind(own.from);
-    let done = own.guard.bind(query).execute(db.pool()).await?;
-    if done.rows_affected() == 0 {
+    let query = own.guard.bind(query);
+    if super::execute_audited(db, query, |n| own.event("agenda.update", n)).await? == 0 {
         return Ok(None);
     }
     Ok(Some(Event {
@@ -197,8 +214,9 @@ pub async fn remove_own(db: &Db, own: OwnEvent<'_>) -> Result<bool> {
         .bind(own.id)
         .bind(own.service.as_str())
         .bind(own.from);
-    let done = own.guard.bind(query).execute(db.pool()).await?;
-    Ok(done.rows_affected() > 0)
+    let query = own.guard.bind(query);
+    let removed = super::execute_audited(db, query, |n| own.event("agenda.remove", n)).await?;
+    Ok(removed > 0)
 }
 
 /// Decodes a row of [`COLUMNS`], by position.

@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 
 use super::read::{Row, Select};
 use super::{Reader, Result, Windows, decode};
+use crate::audit::Event;
 use crate::db::Db;
 use crate::model::{self, DocumentCategory, Origin, PatientId, Writer};
 
@@ -149,8 +150,10 @@ pub async fn add(
         .bind(i64::from(draft.masked))
         .bind(model::now_millis())
         .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
-    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
-    if done.rows_affected() == 0 {
+    let query = super::bind_writer(query, writer);
+    let changed =
+        super::execute_audited(db, query, |n| Event::change(writer, patient, "dmp.add", n)).await?;
+    if changed == 0 {
         return Ok(None);
     }
     Ok(Some(DocumentMeta {
@@ -169,13 +172,16 @@ pub async fn add(
 
 /// Hides or shows a document (the patient's choice).
 pub async fn set_hidden(db: &Db, patient: &PatientId, id: &str, hidden: bool) -> Result<bool> {
-    let done = sqlx::query("UPDATE documents SET hidden = $1 WHERE patient_id = $2 AND id = $3")
+    let query = sqlx::query("UPDATE documents SET hidden = $1 WHERE patient_id = $2 AND id = $3")
         .bind(i64::from(hidden))
         .bind(patient.as_str())
-        .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected() > 0)
+        .bind(id);
+    let call = if hidden { "dmp.hide" } else { "dmp.show" };
+    let changed = super::execute_audited(db, query, |n| {
+        Event::change(&Writer::Patient, patient, call, n)
+    })
+    .await?;
+    Ok(changed > 0)
 }
 
 /// Decodes a row of [`COLUMNS`], by position.

@@ -4,6 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::read::{Row, Select};
 use super::{Reader, Result, Windows, decode};
+use crate::audit::Event;
 use crate::db::Db;
 use crate::model::{self, MeasureKind, Origin, PatientId, Writer};
 
@@ -113,6 +114,7 @@ pub async fn add(
     else {
         return Ok(None);
     };
+    let mut records = 1;
     if kind == MeasureKind::Weight {
         let height: Option<(f64,)> = sqlx::query_as(
             "SELECT value FROM measures WHERE patient_id = $1 AND kind = $2 AND effective_at <= $3 \
@@ -137,8 +139,11 @@ pub async fn add(
                 Some(&measure.id),
             )
             .await?;
+            records += 1;
         }
     }
+    let event = Event::change(writer, patient, "measures.add", records);
+    super::record_in(db, &mut tx, event).await?;
     tx.commit().await?;
     Ok(Some(measure))
 }

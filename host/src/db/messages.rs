@@ -4,6 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::read::{Row, Select};
 use super::{Reader, Result, decode, flag};
+use crate::audit::Event;
 use crate::db::Db;
 use crate::model::{self, Origin, PatientId, Writer};
 
@@ -76,8 +77,12 @@ pub async fn add(
         .bind(writer.service().map(|s| s.as_str().to_owned()))
         .bind(writer.component().map(|c| c.to_hex()))
         .bind(writer.grant().map(|g| g.grant.as_str().to_owned()));
-    let done = super::bind_writer(query, writer).execute(db.pool()).await?;
-    if done.rows_affected() == 0 {
+    let query = super::bind_writer(query, writer);
+    let changed = super::execute_audited(db, query, |n| {
+        Event::change(writer, patient, "messaging.send", n)
+    })
+    .await?;
+    if changed == 0 {
         return Ok(None);
     }
     Ok(Some(Message {

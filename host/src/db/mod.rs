@@ -24,6 +24,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Executor};
 
+use crate::audit::Recorder;
 use crate::model::{GrantId, PatientId, Writer, now_millis};
 use read::{Readers, Select};
 
@@ -43,6 +44,8 @@ pub enum DbError {
     Corrupt { column: &'static str, value: String },
     #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::RecordError),
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
@@ -55,6 +58,8 @@ pub struct Db {
     /// (see [`read`]); `None` for other databases.
     readers: Option<Arc<Readers>>,
     backend: Backend,
+    /// Where audit events without a transaction of their own are written.
+    audit: Arc<Recorder>,
 }
 
 /// The two databases Officine runs on, with the same queries.
@@ -187,10 +192,12 @@ impl Db {
                 None
             }
         };
+        let audit = Recorder::new(pool.clone(), readers.as_deref().map(Readers::path));
         Ok(Db {
             pool,
             readers,
             backend,
+            audit: Arc::new(audit),
         })
     }
 
@@ -205,6 +212,24 @@ impl Db {
 
     fn readers(&self) -> Option<&Readers> {
         self.readers.as_deref()
+    }
+
+    /// The audit recorder: events committed before the access they record
+    /// is answered.
+    pub fn audit(&self) -> &Recorder {
+        &self.audit
+    }
+
+    /// On SQLite, copies what the write-ahead log holds back into the
+    /// database, without waiting for readers (`PRAGMA wal_checkpoint`).
+    /// The audit recorder leaves this to the sealer, off the requests' path.
+    pub async fn checkpoint_wal(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Creates a patient record if absent.
@@ -373,6 +398,38 @@ pub(crate) fn bind_writer<'q>(
         Some(guard) => guard.bind(query),
         None => query,
     }
+}
+
+/// Runs a change and records its audit event in one transaction: the
+/// event, made by `event` from the number of rows changed, commits with the
+/// change or not at all. A change that changed nothing (its grant no longer
+/// stands, say) records nothing here: the caller's refusal is recorded.
+pub(crate) async fn execute_audited<'q>(
+    db: &Db,
+    query: Query<'q, Any, AnyArguments>,
+    event: impl FnOnce(u64) -> crate::audit::Event,
+) -> Result<u64> {
+    let mut tx = db.pool().begin().await?;
+    let changed = query.execute(&mut *tx).await?.rows_affected();
+    if changed > 0 {
+        record_in(db, &mut tx, event(changed)).await?;
+        tx.commit().await?;
+    }
+    Ok(changed)
+}
+
+/// Records `event` in `tx`, the transaction of the change it records.
+pub(crate) async fn record_in(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, Any>,
+    event: crate::audit::Event,
+) -> Result<()> {
+    if db.audit().is_off() {
+        return Ok(());
+    }
+    crate::audit::insert_in(tx, std::slice::from_ref(&event)).await?;
+    db.audit().written(1);
+    Ok(())
 }
 
 /// Codes readable from a given date: `(code, from)` pairs, where `from` is

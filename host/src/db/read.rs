@@ -258,6 +258,11 @@ impl Readers {
         })
     }
 
+    /// The file the connections read.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Runs `read` on an idle connection, or a new one.
     fn with<T>(&self, read: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
         let idle = self.lock().pop();

@@ -39,6 +39,7 @@ pub async fn seed_demo(db: &Db, now: i64) -> Result<Seeded> {
 
     let professional = Writer::Professional {
         name: "Dr Claire Bernard".to_owned(),
+        rpps: "10001234567".to_owned(),
     };
     measures::add(
         db,

@@ -8,8 +8,9 @@ use sqlx::AssertSqlSafe;
 
 use super::read::Select;
 use super::{GrantGuard, Result};
+use crate::audit::{Event, InvocationId, Outcome};
 use crate::db::Db;
-use crate::model::{PatientId, ServiceId, now_millis};
+use crate::model::{ComponentDigest, PatientId, ServiceId, now_millis};
 
 /// Outcome of a write that may exceed the space's quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,24 @@ pub struct Space<'a> {
     pub service: &'a ServiceId,
     pub patient: &'a PatientId,
     pub guard: &'a GrantGuard,
+    /// The component acting, and in which invocation: the space's changes
+    /// are recorded as theirs.
+    pub component: ComponentDigest,
+    pub invocation: InvocationId,
+}
+
+impl Space<'_> {
+    fn event(&self, call: &'static str, records: u64) -> Event {
+        Event::by_component(
+            self.service,
+            &self.component,
+            self.guard,
+            self.invocation,
+            call,
+            records,
+            Outcome::Allowed,
+        )
+    }
 }
 
 /// What a read of one key found.
@@ -82,6 +101,7 @@ pub async fn set(
         service,
         patient,
         guard,
+        ..
     } = space;
     let size = (key.len() + value.len()) as i64;
     let quota = i64::try_from(quota).unwrap_or(i64::MAX);
@@ -102,8 +122,8 @@ pub async fn set(
         .bind(now_millis())
         .bind(size)
         .bind(quota);
-    let done = guard.bind(query).execute(db.pool()).await?;
-    if done.rows_affected() > 0 {
+    let query = guard.bind(query);
+    if super::execute_audited(db, query, |_| space.event("storage.set", 1)).await? > 0 {
         return Ok(SetOutcome::Stored);
     }
     // Refused: over quota, or no grant. Only now is the space measured.
@@ -141,8 +161,9 @@ pub async fn delete(db: &Db, space: Space<'_>, key: &str) -> Result<bool> {
         .bind(space.service.as_str())
         .bind(space.patient.as_str())
         .bind(key);
-    let done = space.guard.bind(query).execute(db.pool()).await?;
-    Ok(done.rows_affected() > 0)
+    let query = space.guard.bind(query);
+    let deleted = super::execute_audited(db, query, |n| space.event("storage.delete", n)).await?;
+    Ok(deleted > 0)
 }
 
 pub async fn keys(db: &Db, space: Space<'_>) -> Result<Vec<String>> {

@@ -16,6 +16,40 @@ impl Host for Platform {
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
         self.enter("agenda.list")?;
+        let result = self.agenda_list(since, until, limit).await;
+        self.audit_read("agenda.list", &result, |r| r.len() as u64);
+        result
+    }
+
+    async fn add(&mut self, draft: EventDraft) -> Result<Event, Error> {
+        self.enter("agenda.add")?;
+        let result = self.agenda_add(draft).await;
+        self.audit_change("agenda.add", &result);
+        result
+    }
+
+    async fn update(&mut self, id: String, draft: EventDraft) -> Result<Event, Error> {
+        self.enter("agenda.update")?;
+        let result = self.agenda_update(id, draft).await;
+        self.audit_change("agenda.update", &result);
+        result
+    }
+
+    async fn remove(&mut self, id: String) -> Result<(), Error> {
+        self.enter("agenda.remove")?;
+        let result = self.agenda_remove(id).await;
+        self.audit_change("agenda.remove", &result);
+        result
+    }
+}
+
+impl Platform {
+    async fn agenda_list(
+        &mut self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, Error> {
         check_range(since, until)?;
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.list", Op::Search, Item::Appointment, None)?;
@@ -35,8 +69,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn add(&mut self, draft: EventDraft) -> Result<Event, Error> {
-        self.enter("agenda.add")?;
+    async fn agenda_add(&mut self, draft: EventDraft) -> Result<Event, Error> {
         let start = Some(draft.start);
         self.authorize("agenda.add", Op::Create, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
@@ -56,8 +89,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn update(&mut self, id: String, draft: EventDraft) -> Result<Event, Error> {
-        self.enter("agenda.update")?;
+    async fn agenda_update(&mut self, id: String, draft: EventDraft) -> Result<Event, Error> {
         let start = Some(draft.start);
         self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
         let draft = check_draft(draft)?;
@@ -67,7 +99,7 @@ impl Host for Platform {
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("agenda.update", Op::Update, Item::Appointment, start)?;
             let own = self.own_event(&id, Op::Update, &guard);
-            let updated = db::update_own(&self.db, own, self.component, draft.clone())
+            let updated = db::update_own(&self.db, own, draft.clone())
                 .await
                 .map_err(|e| self.unavailable("agenda.update", e))?;
             match updated {
@@ -82,8 +114,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn remove(&mut self, id: String) -> Result<(), Error> {
-        self.enter("agenda.remove")?;
+    async fn agenda_remove(&mut self, id: String) -> Result<(), Error> {
         self.authorize("agenda.remove", Op::Delete, Item::Appointment, None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
@@ -113,13 +144,15 @@ impl Platform {
             id,
             from: self.window(op, Item::Appointment).unwrap_or(i64::MAX),
             guard,
+            component: self.component,
+            invocation: self.invocation,
         }
     }
 
     /// Why an update or removal touched nothing, the grant standing: the
     /// event is one the service may read but did not write (`denied`), or
     /// there is no such event as far as the service can tell (`not-found`).
-    async fn not_own(&self, id: &str) -> Error {
+    async fn not_own(&mut self, id: &str) -> Error {
         let Some(from) = self.window(Op::Read, Item::Appointment) else {
             return Error::NotFound;
         };

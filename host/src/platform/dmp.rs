@@ -24,6 +24,28 @@ pub const FORMATS: [&str; 5] = [
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<DocumentMeta>, Error> {
         self.enter("dmp.list")?;
+        let result = self.dmp_list(q).await;
+        self.audit_read("dmp.list", &result, |r| r.len() as u64);
+        result
+    }
+
+    async fn content(&mut self, id: String) -> Result<Vec<u8>, Error> {
+        self.enter("dmp.content")?;
+        let result = self.dmp_content(id).await;
+        self.audit_read("dmp.content", &result, |_| 1);
+        result
+    }
+
+    async fn add(&mut self, draft: DocumentDraft) -> Result<DocumentMeta, Error> {
+        self.enter("dmp.add")?;
+        let result = self.dmp_add(draft).await;
+        self.audit_change("dmp.add", &result);
+        result
+    }
+}
+
+impl Platform {
+    async fn dmp_list(&mut self, q: Query) -> Result<Vec<DocumentMeta>, Error> {
         check_range(q.since, q.until)?;
         let asked: Vec<DocumentCategory> = if q.categories.is_empty() {
             DocumentCategory::ALL.to_vec()
@@ -53,8 +75,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn content(&mut self, id: String) -> Result<Vec<u8>, Error> {
-        self.enter("dmp.content")?;
+    async fn dmp_content(&mut self, id: String) -> Result<Vec<u8>, Error> {
         self.authorize("dmp.content", Op::Read, Item::Document(None), None)?;
         if !plausible_id(&id) {
             return Err(Error::NotFound);
@@ -78,8 +99,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn add(&mut self, draft: DocumentDraft) -> Result<DocumentMeta, Error> {
-        self.enter("dmp.add")?;
+    async fn dmp_add(&mut self, draft: DocumentDraft) -> Result<DocumentMeta, Error> {
         let item = Item::Document(Some(DocumentCategory::from(draft.category)));
         self.authorize("dmp.add", Op::Create, item, Some(draft.date))?;
         let category = DocumentCategory::from(draft.category);

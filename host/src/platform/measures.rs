@@ -15,6 +15,26 @@ const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 impl Host for Platform {
     async fn list(&mut self, q: Query) -> Result<Vec<Measure>, Error> {
         self.enter("measures.list")?;
+        let result = self.measures_list(q).await;
+        self.audit_read("measures.list", &result, |r| r.len() as u64);
+        result
+    }
+
+    async fn add(
+        &mut self,
+        kind: WitKind,
+        value: f64,
+        effective_at: Timestamp,
+    ) -> Result<Measure, Error> {
+        self.enter("measures.add")?;
+        let result = self.measures_add(kind, value, effective_at).await;
+        self.audit_change("measures.add", &result);
+        result
+    }
+}
+
+impl Platform {
+    async fn measures_list(&mut self, q: Query) -> Result<Vec<Measure>, Error> {
         check_range(q.since, q.until)?;
         let asked: Vec<MeasureKind> = if q.kinds.is_empty() {
             MeasureKind::ALL.to_vec()
@@ -50,13 +70,12 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn add(
+    async fn measures_add(
         &mut self,
         kind: WitKind,
         value: f64,
         effective_at: Timestamp,
     ) -> Result<Measure, Error> {
-        self.enter("measures.add")?;
         let kind = MeasureKind::from(kind);
         let item = Item::Measure(Some(kind));
         // A BMI is never written, whoever asks: `invalid`, as the interface

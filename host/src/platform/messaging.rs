@@ -19,6 +19,25 @@ impl Host for Platform {
         limit: Option<u32>,
     ) -> Result<Vec<Message>, Error> {
         self.enter("messaging.list")?;
+        let result = self.messaging_list(since, limit).await;
+        self.audit_read("messaging.list", &result, |r| r.len() as u64);
+        result
+    }
+
+    async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
+        self.enter("messaging.send")?;
+        let result = self.messaging_send(subject, body).await;
+        self.audit_change("messaging.send", &result);
+        result
+    }
+}
+
+impl Platform {
+    async fn messaging_list(
+        &mut self,
+        since: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Message>, Error> {
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("messaging.list", Op::Search, Item::Message, None)?;
             let from = self.window(Op::Search, Item::Message).unwrap_or(i64::MAX);
@@ -40,8 +59,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn send(&mut self, subject: String, body: String) -> Result<Message, Error> {
-        self.enter("messaging.send")?;
+    async fn messaging_send(&mut self, subject: String, body: String) -> Result<Message, Error> {
         self.authorize(
             "messaging.send",
             Op::Create,

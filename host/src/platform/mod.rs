@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use denied::Denied;
 use officine_policy::{self as policy, Decision, Item, Op, Resource, Scope};
 
+use crate::audit::{Event, InvocationId, Outcome, Trail};
 use crate::db::grants::{self, StoredGrant};
 use crate::db::{Db, DbError, GrantGuard};
 use crate::model::{ComponentDigest, Origin, PatientId, ServiceId, Writer, now_millis};
@@ -164,6 +165,11 @@ pub struct Platform {
     grant: Arc<StoredGrant>,
     /// Platform calls made so far in this invocation.
     calls: u32,
+    /// This invocation, and where its calls' audit events go.
+    invocation: InvocationId,
+    trail: Trail,
+    /// Why the latest call was denied, for its audit event.
+    denial: Option<String>,
 }
 
 impl Platform {
@@ -173,6 +179,8 @@ impl Platform {
         component: ComponentDigest,
         limits: PlatformLimits,
         grant: Arc<StoredGrant>,
+        invocation: InvocationId,
+        trail: Trail,
     ) -> Platform {
         Platform {
             db,
@@ -182,23 +190,90 @@ impl Platform {
             limits,
             grant,
             calls: 0,
+            invocation,
+            trail,
+            denial: None,
         }
     }
 
     /// Counts a platform call: past the invocation's allowance, it is
     /// answered `limit` without being made. Every platform call starts here.
     fn enter(&mut self, call: &'static str) -> Result<(), Error> {
+        self.denial = None;
         self.calls = self.calls.saturating_add(1);
         if self.calls <= self.limits.calls {
             return Ok(());
         }
-        if self.calls == self.limits.calls + 1 {
-            tracing::warn!(service = %self.service(), call, limit = self.limits.calls, "platform calls over the limit");
-        }
-        Err(Error::Limit(format!(
+        let error = Error::Limit(format!(
             "more than {} platform calls in one invocation",
             self.limits.calls
-        )))
+        ));
+        if self.calls == self.limits.calls + 1 {
+            tracing::warn!(service = %self.service(), call, limit = self.limits.calls, "platform calls over the limit");
+            // Recorded once: the calls after it are not made.
+            self.audit_change(call, &Err::<(), _>(error.clone()));
+        }
+        Err(error)
+    }
+
+    /// Records a read's audit event: `records` counts what it returned.
+    fn audit_read<T>(
+        &mut self,
+        call: &'static str,
+        result: &Result<T, Error>,
+        records: impl FnOnce(&T) -> u64,
+    ) {
+        match result {
+            Ok(value) => self.record(call, records(value), Outcome::Allowed),
+            Err(error) => self.audit_error(call, error),
+        }
+    }
+
+    /// Records a change's audit event if it changed nothing: one that did
+    /// committed its event with it.
+    fn audit_change<T>(&mut self, call: &'static str, result: &Result<T, Error>) {
+        if let Err(error) = result {
+            self.audit_error(call, error);
+        }
+    }
+
+    fn audit_error(&mut self, call: &'static str, error: &Error) {
+        let outcome = match error {
+            Error::NotFound => Outcome::Allowed,
+            Error::Denied => {
+                let reason = self.denial.take();
+                let reason = reason.unwrap_or_else(|| "denied".to_owned());
+                Outcome::Denied { reason }
+            }
+            Error::Invalid(reason) => failed("invalid", reason),
+            Error::Limit(reason) => failed("limit", reason),
+            Error::Unavailable => Outcome::Failed {
+                reason: "unavailable".to_owned(),
+            },
+        };
+        self.record(call, 0, outcome);
+    }
+
+    fn record(&mut self, call: &'static str, records: u64, outcome: Outcome) {
+        self.trail.push(Event::by_component(
+            self.service(),
+            &self.component,
+            &GrantGuard::of(&self.grant),
+            self.invocation,
+            call,
+            records,
+            outcome,
+        ));
+    }
+
+    /// Answers a call to an interface the grant does not open: `denied`,
+    /// recorded, and nothing else done.
+    pub(crate) fn refuse<T>(&mut self, call: &'static str) -> Result<T, Error> {
+        self.enter(call)?;
+        self.denial = Some("no granted scope opens this interface".to_owned());
+        let result = Err(Error::Denied);
+        self.audit_change::<T>(call, &result);
+        result
     }
 
     fn service(&self) -> &ServiceId {
@@ -208,7 +283,7 @@ impl Platform {
     /// Decides a call under the grant as last read. Allowed, it yields the
     /// guard that carries the decision into storage.
     fn authorize(
-        &self,
+        &mut self,
         call: &'static str,
         op: Op,
         item: Item,
@@ -230,6 +305,7 @@ impl Platform {
             Decision::Allow => Ok(GrantGuard::of(&self.grant)),
             Decision::Deny(reason) => {
                 tracing::info!(service = %service, call, %reason, "platform call denied");
+                self.denial = Some(reason.to_string());
                 Err(Error::Denied)
             }
         }
@@ -253,6 +329,7 @@ impl Platform {
             .map_err(|e| self.unavailable(call, e))?;
         let Some(stored) = stored else {
             tracing::error!(service = %self.service(), grant = %id, "grant vanished during an invocation");
+            self.denial = Some("the grant no longer exists".to_owned());
             return Err(Error::Denied);
         };
         let changed = stored.revision != self.grant.revision;
@@ -264,6 +341,7 @@ impl Platform {
             Ok(()) => Ok(changed),
             Err(reason) => {
                 tracing::info!(service = %self.service(), call, %reason, "platform call denied");
+                self.denial = Some(reason.to_string());
                 Err(Error::Denied)
             }
         }
@@ -275,6 +353,7 @@ impl Platform {
             service: self.service().clone(),
             component: self.component,
             grant: guard,
+            invocation: self.invocation,
         }
     }
 
@@ -288,6 +367,12 @@ impl Platform {
     fn unavailable(&self, call: &'static str, error: DbError) -> Error {
         tracing::error!(service = %self.service(), call, %error, "platform call failed");
         Error::Unavailable
+    }
+}
+
+fn failed(kind: &str, reason: &str) -> Outcome {
+    Outcome::Failed {
+        reason: format!("{kind}: {reason}"),
     }
 }
 

@@ -13,6 +13,35 @@ pub const MAX_KEY: usize = 128;
 impl Host for Platform {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, Error> {
         self.enter("storage.get")?;
+        let result = self.storage_get(key).await;
+        self.audit_read("storage.get", &result, |v| u64::from(v.is_some()));
+        result
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
+        self.enter("storage.set")?;
+        let result = self.storage_set(key, value).await;
+        self.audit_change("storage.set", &result);
+        result
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), Error> {
+        self.enter("storage.delete")?;
+        let result = self.storage_delete(key).await;
+        self.audit_change("storage.delete", &result);
+        result
+    }
+
+    async fn keys(&mut self) -> Result<Vec<String>, Error> {
+        self.enter("storage.keys")?;
+        let result = self.storage_keys().await;
+        self.audit_read("storage.keys", &result, |r| r.len() as u64);
+        result
+    }
+}
+
+impl Platform {
+    async fn storage_get(&mut self, key: String) -> Result<Option<Vec<u8>>, Error> {
         self.authorize("storage.get", Op::Read, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -30,8 +59,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
-        self.enter("storage.set")?;
+    async fn storage_set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
         self.authorize("storage.set", Op::Create, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -55,8 +83,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn delete(&mut self, key: String) -> Result<(), Error> {
-        self.enter("storage.delete")?;
+    async fn storage_delete(&mut self, key: String) -> Result<(), Error> {
         self.authorize("storage.delete", Op::Delete, Item::Storage, None)?;
         check_key(&key)?;
         for _ in 0..ATTEMPTS {
@@ -73,8 +100,7 @@ impl Host for Platform {
         Err(Error::Unavailable)
     }
 
-    async fn keys(&mut self) -> Result<Vec<String>, Error> {
-        self.enter("storage.keys")?;
+    async fn storage_keys(&mut self) -> Result<Vec<String>, Error> {
         for _ in 0..ATTEMPTS {
             let guard = self.authorize("storage.keys", Op::Search, Item::Storage, None)?;
             let keys = db::keys(&self.db, self.space(&guard))
@@ -95,6 +121,8 @@ impl Platform {
             service: self.service(),
             patient: &self.patient,
             guard,
+            component: self.component,
+            invocation: self.invocation,
         }
     }
 }

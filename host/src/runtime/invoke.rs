@@ -8,8 +8,9 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::db::Db;
+use crate::audit::{Event, InvocationId, Outcome, RecordError, Trail};
 use crate::db::grants::StoredGrant;
+use crate::db::{Db, GrantGuard};
 use crate::model::{ComponentDigest, PatientId, ServiceId};
 use crate::platform::{Denied, Interface, Interfaces, Platform};
 use crate::pseudonym::PseudonymKey;
@@ -49,6 +50,30 @@ pub enum InvokeError {
     /// Any other trap: a panic, an out-of-bounds access, an abort.
     #[error("the component trapped: {0}")]
     Trap(String),
+    /// The invocation's audit record could not be written: its response
+    /// is withheld.
+    #[error(transparent)]
+    Unrecorded(#[from] RecordError),
+}
+
+impl InvokeError {
+    /// The error's kind, as the audit record names it: never its detail,
+    /// which may quote what the component did.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InvokeError::Link(_) => "link",
+            InvokeError::Deadline(_) => "deadline",
+            InvokeError::Memory { .. } => "memory limit",
+            InvokeError::StackOverflow => "stack overflow",
+            InvokeError::OutOfFuel(_) => "fuel limit",
+            InvokeError::ResponseTooLarge { .. } => "response too large",
+            InvokeError::Busy(_) => "busy",
+            InvokeError::Interrupted(Interruption::Stopped(_)) => "interrupted: listing changed",
+            InvokeError::Interrupted(Interruption::GrantEnded) => "interrupted: grant ended",
+            InvokeError::Trap(_) => "trap",
+            InvokeError::Unrecorded(_) => "unrecorded",
+        }
+    }
 }
 
 /// The limiter's refusal: the guest asked for more memory than its cap.
@@ -134,6 +159,12 @@ impl CallContext {
     }
 }
 
+/// An invocation's id and the audit events its platform calls leave.
+struct Recording {
+    invocation: InvocationId,
+    trail: Trail,
+}
+
 /// The per-invocation store data.
 pub struct Invocation {
     wasi: WasiCtx,
@@ -160,11 +191,11 @@ impl HasData for HasPlatform {
 struct HasDenied;
 
 impl HasData for HasDenied {
-    type Data<'a> = Denied;
+    type Data<'a> = Denied<'a>;
 }
 
-fn denied(_: &mut Invocation) -> Denied {
-    Denied
+fn denied(t: &mut Invocation) -> Denied<'_> {
+    Denied(&mut t.platform)
 }
 
 struct HasTable;
@@ -290,18 +321,55 @@ impl Runtime {
     /// trace of this invocation's state, is dropped when the call ends,
     /// whatever the outcome. The request's `patient` is set here, to the
     /// service's pseudonym of the patient.
+    ///
+    /// What the invocation read, changed and was refused is on the audit
+    /// record before this returns, whatever the outcome; if it cannot be
+    /// recorded, the response is withheld ([`InvokeError::Unrecorded`]).
     pub async fn invoke(
         &self,
         component: &LoadedComponent,
         call: &CallContext,
+        request: Request,
+    ) -> Result<Response, InvokeError> {
+        let recording = Recording {
+            invocation: InvocationId::new(),
+            trail: Trail::default(),
+        };
+        let result = self.invoke_once(component, call, request, &recording).await;
+        let mut events = recording.trail.take();
+        if let Err(error) = &result
+            && !matches!(error, InvokeError::Busy(_) | InvokeError::Link(_))
+        {
+            // The invocation itself ended early: a limit, a trap, a stop.
+            events.push(Event::by_component(
+                call.service(),
+                &component.digest,
+                &GrantGuard::of(&call.grant),
+                recording.invocation,
+                "handler.handle",
+                0,
+                Outcome::Failed {
+                    reason: error.kind().to_owned(),
+                },
+            ));
+        }
+        call.db.audit().record(events).await?;
+        result
+    }
+
+    async fn invoke_once(
+        &self,
+        component: &LoadedComponent,
+        call: &CallContext,
         mut request: Request,
+        recording: &Recording,
     ) -> Result<Response, InvokeError> {
         request.patient = self.pseudonyms.pseudonym(call.service(), call.patient());
         let request = &request;
         if self.enforcement == Enforcement::Off {
             // Nothing but the instance and the call.
             let limits = Effective::of(&self.config, &call.limits);
-            return self.run(component, call, request, &limits).await;
+            return self.run(component, call, request, &limits, recording).await;
         }
         let _admitted = self
             .fairness
@@ -315,7 +383,7 @@ impl Runtime {
         });
         let limits = Effective::of(&self.config, &call.limits);
         let deadline = limits.deadline;
-        let run = self.run(component, call, request, &limits);
+        let run = self.run(component, call, request, &limits, recording);
         // The epoch callback stops guest code at the deadline; this timeout
         // stops time spent awaiting the host (a slow storage call) as well.
         // An interruption drops the call wherever it is: guest code yields
@@ -344,9 +412,10 @@ impl Runtime {
         call: &CallContext,
         request: &Request,
         limits: &Effective,
+        recording: &Recording,
     ) -> Result<Response, InvokeError> {
         let template = self.template(component, call.interfaces())?;
-        let mut store = self.new_store(component, call, limits);
+        let mut store = self.new_store(component, call, limits, recording);
         let instance = template
             .instantiate_async(&mut store)
             .await
@@ -363,6 +432,7 @@ impl Runtime {
         component: &LoadedComponent,
         call: &CallContext,
         limits: &Effective,
+        recording: &Recording,
     ) -> Store<Invocation> {
         let service: Arc<str> = Arc::from(call.service().as_str());
         let wasi = WasiCtx::builder()
@@ -375,6 +445,8 @@ impl Runtime {
             component.digest,
             limits.platform,
             call.grant.clone(),
+            recording.invocation,
+            recording.trail.clone(),
         );
         let caps = Caps {
             memory: limits.memory,

@@ -30,6 +30,7 @@ pub async fn other_records(server: &Server, id: &str) -> OtherRecords {
     server.db.ensure_patient(&patient, "Other").await.unwrap();
     let professional = Writer::Professional {
         name: format!("Dr {marker}"),
+        rpps: "10001234567".to_owned(),
     };
     let now = now_millis();
     let event = agenda::add(
@@ -237,6 +238,7 @@ async fn a_patient_reads_the_documents_they_see_and_only_their_own_content() {
     // A document the patient hid and one its author masked.
     let professional = Writer::Professional {
         name: "Dr Claire Bernard".to_owned(),
+        rpps: "10001234567".to_owned(),
     };
     let mut added = Vec::new();
     for (title, masked) in [("Document caché", false), ("Document masqué", true)] {

@@ -1,6 +1,7 @@
 //! Crash safety: `officine serve` killed (SIGKILL) during a burst of writes
-//! loses no write it acknowledged, leaves nothing half-written, and starts
-//! again cleanly.
+//! loses no write it acknowledged, leaves nothing half-written — no write
+//! without its audit event, no event without its write — and starts again
+//! cleanly, its audit log whole.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -166,6 +167,33 @@ async fn a_host_killed_during_writes_keeps_every_write_it_acknowledged() {
         .await,
         stored.len() as i64
     );
+
+    // Each write committed with its audit event: the height and every
+    // weight stored, each with its BMI, and nothing else.
+    let (events, records): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(records), 0) AS BIGINT) FROM audit_events \
+         WHERE patient_id = 'demo' AND interface = 'measures' AND operation = 'add'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(events, 1 + stored.len() as i64);
+    assert_eq!(records, 1 + 2 * stored.len() as i64);
+    // The restarted host seals what the killed one had not, and the log
+    // verifies against the key in the data directory.
+    let signer = officine_host::audit::keys::load_or_create(&host.data).unwrap();
+    officine_host::audit::seal::seal_all(&db, &signer)
+        .await
+        .unwrap();
+    let report = officine_host::audit::verify::verify(
+        &db,
+        &signer.verifier(),
+        officine_host::audit::verify::Check::default(),
+    )
+    .await
+    .unwrap();
+    assert!(report.size >= events as u64, "{report:?}");
+
     if crate::BACKEND == Backend::Sqlite {
         let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
             .fetch_one(db.pool())

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use officine_host::audit::InvocationId;
 use officine_host::db::measures::{self, MeasureQuery};
 use officine_host::db::{GrantGuard, Reader, agenda, documents, grants, messages};
 use officine_host::fhir::observation::{self, MeasureDetails, Observation};
@@ -138,6 +139,7 @@ async fn resources_built_from_a_record_are_valid_fhir() {
         service: ServiceId::new(SERVICE).unwrap(),
         component,
         grant: GrantGuard::of(&call.grant),
+        invocation: InvocationId::new(),
     };
     let weight = measures::add(db, patient, &writer, MeasureKind::Weight, 70.2, now - 1000)
         .await

@@ -201,6 +201,7 @@ async fn other_patient(scratch: &Scratch) -> OtherPatient {
         .unwrap();
     let professional = Writer::Professional {
         name: format!("Dr {MARKER}"),
+        rpps: "10001234567".to_owned(),
     };
     let now = now_millis();
     let measure = db_measures::add(

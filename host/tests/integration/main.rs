@@ -12,6 +12,7 @@ mod support;
 mod api;
 mod api_records;
 mod api_registry;
+mod audit;
 mod auth;
 mod commands;
 mod consent;

@@ -1630,6 +1630,7 @@ pub(crate) async fn professional_document(scratch: &Scratch, title: &str, masked
     };
     let writer = Writer::Professional {
         name: "Dr Claire Bernard".to_owned(),
+        rpps: "10001234567".to_owned(),
     };
     documents::add(&scratch.db, &scratch.patient, &writer, draft)
         .await

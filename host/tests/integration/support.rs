@@ -48,6 +48,11 @@ impl Scratch {
         }
     }
 
+    /// The database file, on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        (crate::BACKEND == Backend::Sqlite).then(|| self._dir.path().join("officine.db"))
+    }
+
     /// Another handle on the same database, sharing nothing with the first
     /// but the database itself: what a second host process would have.
     pub async fn other_process(&self) -> Db {

@@ -17,6 +17,8 @@ mod server;
 mod support;
 
 // Storage, seen from components.
+#[path = "../integration/audit.rs"]
+mod audit;
 #[path = "../integration/hostile.rs"]
 mod hostile;
 #[path = "../integration/limits.rs"]
