@@ -129,6 +129,17 @@ pub struct ServeConfig {
     /// reaches.
     #[serde(default)]
     pub sites: ServiceSites,
+    /// The audit record: the misuse rules' thresholds (`[audit.misuse]`).
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuditConfig {
+    #[serde(default)]
+    pub misuse: crate::audit::misuse::MisuseRules,
 }
 
 impl ServeConfig {
@@ -239,6 +250,28 @@ keys = { source = "file", path = "/etc/officine/patients.jwks.json" }
         assert!(error.contains("sites.domain"), "{error}");
         let bad = format!("{sites}scheme = \"ftp\"\n");
         assert!(ServeConfig::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn the_misuse_rules_thresholds_are_configured_by_name() {
+        let config = ServeConfig::parse(GOOD).unwrap();
+        assert_eq!(
+            config.audit.misuse,
+            crate::audit::misuse::MisuseRules::default()
+        );
+        let tuned = format!("{GOOD}\n[audit.misuse]\ndenied = 10\nper-patient = 200\n");
+        let config = ServeConfig::parse(&tuned).unwrap();
+        assert_eq!(config.audit.misuse.denied, 10);
+        assert_eq!(config.audit.misuse.per_patient, 200);
+        assert_eq!(
+            config.audit.misuse.window_secs, 3600,
+            "the others keep their defaults"
+        );
+        let unknown = format!("{GOOD}\n[audit.misuse]\ndenials = 10\n");
+        let error = ServeConfig::parse(&unknown).unwrap_err();
+        assert!(error.contains("unknown field `denials`"), "{error}");
+        let wrong = format!("{GOOD}\n[audit.misuse]\ndenied = \"many\"\n");
+        assert!(ServeConfig::parse(&wrong).is_err());
     }
 
     #[test]

@@ -119,7 +119,8 @@ impl Server {
             ServiceSites::default(),
             Some(seeded.patient),
         )
-        .sealing(audit_signer, SealPolicy::default()))
+        .sealing(audit_signer, SealPolicy::default())
+        .watching(Default::default()))
     }
 }
 

@@ -68,7 +68,8 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         config.sites.clone(),
         None,
     )
-    .sealing(audit_signer, SealPolicy::default()))
+    .sealing(audit_signer, SealPolicy::default())
+    .watching(config.audit.misuse))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -18,6 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 use officine_registry::log::LogSigner;
 
 use crate::api::store::SESSION_PATH;
+use crate::audit::misuse::{self, MisuseRules};
 use crate::audit::{SealPolicy, Sealer};
 use crate::consent;
 use crate::db::Db;
@@ -47,6 +48,8 @@ pub struct Server {
     _kill_switch: KillSwitch,
     /// Seals the audit log on its schedule.
     _sealer: Option<Sealer>,
+    /// Evaluates the misuse rules on theirs.
+    _watch: Option<misuse::Watch>,
 }
 
 impl Server {
@@ -75,7 +78,18 @@ impl Server {
             demo_patient,
             sites,
             _sealer: None,
+            _watch: None,
         }
+    }
+
+    /// Evaluates the misuse rules every minute while this server lives.
+    pub fn watching(mut self, rules: MisuseRules) -> Self {
+        self._watch = Some(misuse::Watch::spawn(
+            self.db.clone(),
+            rules,
+            std::time::Duration::from_secs(60),
+        ));
+        self
     }
 
     /// Seals the audit log with `signer` while this server lives.

@@ -5,6 +5,7 @@
 //! `utoipa_axum`, so `/openapi.json` is generated from the handlers
 //! themselves and cannot drift from them.
 
+pub mod audit;
 pub mod catalogue;
 pub mod consents;
 pub mod limits;
@@ -176,6 +177,11 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
             patient::create_observation
         ))
         .routes(routes!(patient::read_observation))
+        .routes(routes!(audit::search_audit_events))
+        .routes(routes!(audit::component_report))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::list_alerts))
+        .routes(routes!(audit::close_alert))
         .routes(routes!(records::search_appointments))
         .routes(routes!(records::search_documents))
         .routes(routes!(records::read_binary))

@@ -11,7 +11,7 @@ use officine_policy::MeasureKind;
 
 use super::ApiState;
 use super::limits::{MAX_JSON_DEPTH, json_depth};
-use super::records::{fhir_response, outcome, unavailable};
+use super::records::{fhir_response, outcome, read_by_patient, unavailable};
 use crate::auth::PatientIdentity;
 use crate::db::Reader;
 use crate::db::measures::{self, MeasureQuery};
@@ -67,10 +67,18 @@ pub async fn search_observations(
     let resources = found.iter().map(|measure| {
         observation::from_measure(&patient.subject, measure, &MeasureDetails::default())
     });
-    fhir_response(
+    let answer = fhir_response(
         StatusCode::OK,
         &Bundle::searchset(super::records::FHIR_BASE, resources),
+    );
+    read_by_patient(
+        &state.db,
+        &patient.subject,
+        "measures.search",
+        found.len(),
+        answer,
     )
+    .await
 }
 
 /// One of the patient's measures.
@@ -96,7 +104,8 @@ pub async fn read_observation(
         Ok(Some(measure)) => {
             let resource =
                 observation::from_measure(&patient.subject, &measure, &MeasureDetails::default());
-            fhir_response(StatusCode::OK, &resource)
+            let answer = fhir_response(StatusCode::OK, &resource);
+            read_by_patient(&state.db, &patient.subject, "measures.read", 1, answer).await
         }
         // Another patient's id answers exactly as an unknown one.
         Ok(None) => outcome(OperationOutcome::not_found("Observation", &id)),

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiState;
+use crate::audit::{Actor, Event, Outcome};
 use crate::auth::PatientIdentity;
 use crate::db::documents::{self, DocumentMeta, DocumentQuery};
 use crate::db::{Db, DbError, Reader, agenda, messages};
@@ -44,6 +45,28 @@ pub(super) fn unavailable(error: DbError) -> Response {
     ));
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     response
+}
+
+/// The patient's read, on the audit record before its answer leaves: if
+/// it cannot be recorded, the answer is withheld (503).
+pub(super) async fn read_by_patient(
+    db: &Db,
+    patient: &PatientId,
+    call: &'static str,
+    records: usize,
+    answer: Response,
+) -> Response {
+    let event = Event::new(
+        Actor::patient(patient),
+        Some(patient),
+        call,
+        records as u64,
+        Outcome::Allowed,
+    );
+    match db.audit().record(vec![event]).await {
+        Ok(()) => answer,
+        Err(error) => unavailable(error.into()),
+    }
 }
 
 /// Reads the search parameters of `resource`: only `supported` ones (plus
@@ -125,7 +148,15 @@ pub async fn search_appointments(
             let resources = events
                 .iter()
                 .map(|event| appointment::from_event(&patient.subject, event));
-            fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources))
+            let answer = fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources));
+            read_by_patient(
+                &state.db,
+                &patient.subject,
+                "agenda.search",
+                events.len(),
+                answer,
+            )
+            .await
         }
         Err(error) => unavailable(error),
     }
@@ -171,7 +202,15 @@ pub async fn search_documents(
             let resources = found
                 .iter()
                 .map(|meta| document::from_document(&patient.subject, meta));
-            fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources))
+            let answer = fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources));
+            read_by_patient(
+                &state.db,
+                &patient.subject,
+                "dmp.search",
+                found.len(),
+                answer,
+            )
+            .await
         }
         Err(error) => unavailable(error),
     }
@@ -206,7 +245,10 @@ pub async fn read_binary(
         Err(error) => return unavailable(error),
     };
     match visible_document(&state.db, &patient.subject, &id).await {
-        Ok(Some(meta)) => fhir_response(StatusCode::OK, &document::binary(&meta, &content)),
+        Ok(Some(meta)) => {
+            let answer = fhir_response(StatusCode::OK, &document::binary(&meta, &content));
+            read_by_patient(&state.db, &patient.subject, "dmp.read", 1, answer).await
+        }
         Ok(None) => {
             // Hidden between the two reads.
             outcome(OperationOutcome::not_found("Binary", &id))
@@ -289,7 +331,15 @@ pub async fn search_communications(
             let resources = found
                 .iter()
                 .map(|message| communication::from_message(&patient.subject, message));
-            fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources))
+            let answer = fhir_response(StatusCode::OK, &Bundle::searchset(FHIR_BASE, resources));
+            read_by_patient(
+                &state.db,
+                &patient.subject,
+                "messaging.search",
+                found.len(),
+                answer,
+            )
+            .await
         }
         Err(error) => unavailable(error),
     }

@@ -14,10 +14,12 @@
 
 mod event;
 pub mod keys;
+pub mod misuse;
 mod queue;
 mod record;
 pub mod seal;
 pub mod verify;
+pub mod view;
 
 pub use event::{Actor, Event, GrantRef, InvocationId, Outcome, Trail};
 pub use queue::path_for as queue_path;

@@ -4,8 +4,9 @@ use officine_policy::{Consent, Grant, GrantStatus, Period, Scope, SheetHash};
 
 use super::read::{Row, Select};
 use super::{DbError, Result, decode};
+use crate::audit::{Event, GrantRef};
 use crate::db::Db;
-use crate::model::{self, GrantId, PatientId, ServiceId};
+use crate::model::{self, GrantId, PatientId, ServiceId, Writer};
 
 /// A service as patients can grant it: what its current version requests,
 /// and the consent sheet that describes it.
@@ -174,6 +175,13 @@ pub async fn put(db: &Db, consent: &Consent) -> Result<StoredGrant> {
             (id, 1)
         }
     };
+    let call = if revision == 1 {
+        "consent.grant"
+    } else {
+        "consent.update"
+    };
+    let event = consent_event(&consent.patient, call, 1, &id, revision);
+    super::record_in(db, &mut tx, event).await?;
     tx.commit().await?;
     let grant = Grant::restore(GrantId::new(id), consent.clone(), GrantStatus::Active);
     Ok(StoredGrant { grant, revision })
@@ -198,18 +206,20 @@ pub async fn revoke(
     now: i64,
 ) -> Result<Option<Revoked>> {
     let mut tx = db.pool().begin().await?;
-    let revoked: Option<(String,)> = sqlx::query_as(
+    let revoked: Option<(String, i64)> = sqlx::query_as(
         "UPDATE grants SET revoked_at = $1, revision = revision + 1 \
-         WHERE patient_id = $2 AND service_id = $3 AND revoked_at IS NULL RETURNING id",
+         WHERE patient_id = $2 AND service_id = $3 AND revoked_at IS NULL RETURNING id, revision",
     )
     .bind(now)
     .bind(patient.as_str())
     .bind(service.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id,)) = revoked else {
+    let Some((id, revision)) = revoked else {
         return Ok(None);
     };
+    let event = consent_event(patient, "consent.revoke", 1, &id, revision);
+    super::record_in(db, &mut tx, event).await?;
     let mut erased_keys = 0;
     if erase {
         erased_keys =
@@ -219,11 +229,28 @@ pub async fn revoke(
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+        // The erasure is on the record; the record is never erased.
+        let event = consent_event(patient, "storage.erase", erased_keys, &id, revision);
+        super::record_in(db, &mut tx, event).await?;
     }
     tx.commit().await?;
     Ok(Some(Revoked {
         grant: GrantId::new(id),
         erased_keys,
+    }))
+}
+
+/// The patient's change to their consent, or what it erased.
+fn consent_event(
+    patient: &PatientId,
+    call: &'static str,
+    records: u64,
+    grant: &str,
+    revision: i64,
+) -> Event {
+    Event::change(&Writer::Patient, patient, call, records).under(Some(GrantRef {
+        id: grant.to_owned(),
+        revision,
     }))
 }
 

@@ -13,6 +13,7 @@
 //! | DMP document | `DocumentReference`, content as `Binary` | [`document`] |
 //! | message | `Communication` | [`communication`] |
 //! | grant | `Consent` | [`consent`] |
+//! | audit event | `AuditEvent` (IHE BALP) | [`audit_event`] |
 //! | a list of results | `Bundle` (searchset) | [`bundle`] |
 //! | an error | `OperationOutcome` | [`outcome`] |
 //!
@@ -21,6 +22,7 @@
 //! category system of the scopes.
 
 pub mod appointment;
+pub mod audit_event;
 pub mod bundle;
 pub mod communication;
 pub mod consent;

@@ -1,4 +1,5 @@
-//! Search parameters of `GET Observation`: `code`, `date`, `_count`.
+//! Search parameters of `GET Observation` (`code`, `date`, `_count`) and of
+//! `GET AuditEvent` (`agent`, `date`, `_count`).
 //!
 //! - `code`: `http://loinc.org|29463-7` or a bare `29463-7`; commas give
 //!   alternatives (OR); repeating the parameter narrows (AND).
@@ -51,10 +52,8 @@ impl ObservationSearch {
 /// A problem in search parameters.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SearchProblem {
-    #[error(
-        "search parameter {0:?} is not supported for Observation (supported: code, date, _count)"
-    )]
-    Unsupported(String),
+    #[error("search parameter {0:?} is not supported here (supported: {1})")]
+    Unsupported(String, &'static str),
     #[error("modifier {0:?} is not supported")]
     Modifier(String),
     #[error("search parameter {0:?} has no value")]
@@ -80,7 +79,7 @@ pub enum SearchProblem {
 impl ToIssue for SearchProblem {
     fn code(&self) -> IssueType {
         match self {
-            SearchProblem::Unsupported(_)
+            SearchProblem::Unsupported(..)
             | SearchProblem::Modifier(_)
             | SearchProblem::Prefix(_)
             | SearchProblem::Format(_) => IssueType::NotSupported,
@@ -95,6 +94,12 @@ impl ToIssue for SearchProblem {
 
 /// Parses a raw, percent-encoded query string (`code=…&date=…`).
 pub fn parse_query(query: &str) -> Result<ObservationSearch, Invalid<SearchProblem>> {
+    let pairs = decode_pairs(query)?;
+    parse_params(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// The `(name, value)` pairs of a raw query string, decoded.
+fn decode_pairs(query: &str) -> Result<Vec<(String, String)>, Invalid<SearchProblem>> {
     let mut pairs = Vec::new();
     let mut problems = Vec::new();
     for part in query.split('&').filter(|p| !p.is_empty()) {
@@ -104,10 +109,53 @@ pub fn parse_query(query: &str) -> Result<ObservationSearch, Invalid<SearchProbl
             _ => problems.push(SearchProblem::Encoding(part.to_owned())),
         }
     }
-    if !problems.is_empty() {
-        return Err(Invalid { problems });
+    Invalid::check(problems, || pairs)
+}
+
+/// A search of the patient's audit record (`GET AuditEvent`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditSearch {
+    /// Only the accesses of this service (`agent`: a service id, or
+    /// `urn:officine:service|<id>`).
+    pub service: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub count: Option<u32>,
+}
+
+/// Parses a raw query string of `GET AuditEvent`: `agent`, `date`, `_count`.
+pub fn parse_audit_query(query: &str) -> Result<AuditSearch, Invalid<SearchProblem>> {
+    let pairs = decode_pairs(query)?;
+    let mut search = AuditSearch::default();
+    let mut problems = Vec::new();
+    let mut counted = false;
+    for (name, value) in &pairs {
+        if !matches!(name.as_str(), "agent" | "date" | "_count" | "_format") {
+            let problem = match name.split_once(':') {
+                Some(_) => SearchProblem::Modifier(name.clone()),
+                None => SearchProblem::Unsupported(name.clone(), "agent, date, _count"),
+            };
+            problems.push(problem);
+            continue;
+        }
+        if value.is_empty() {
+            problems.push(SearchProblem::Empty(name.clone()));
+            continue;
+        }
+        match name.as_str() {
+            "agent" => {
+                let id = value
+                    .strip_prefix(super::SERVICE_SYSTEM)
+                    .and_then(|rest| rest.strip_prefix('|'))
+                    .unwrap_or(value);
+                search.service = Some(id.to_owned());
+            }
+            "date" => date(&mut search.since, &mut search.until, value, &mut problems),
+            "_count" => count(&mut search.count, &mut counted, value, &mut problems),
+            _ => format(value, &mut problems),
+        }
     }
-    parse_params(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    Invalid::check(problems, || search)
 }
 
 /// Parses decoded `(name, value)` pairs, as a web framework hands them.
@@ -120,7 +168,10 @@ pub fn parse_params<'a>(
     for (name, value) in params {
         let (base, modifier) = name.split_once(':').unwrap_or((name, ""));
         if !matches!(base, "code" | "date" | "_count" | "_format") {
-            problems.push(SearchProblem::Unsupported(name.to_owned()));
+            problems.push(SearchProblem::Unsupported(
+                name.to_owned(),
+                "code, date, _count",
+            ));
             continue;
         }
         if !modifier.is_empty() {
@@ -133,28 +184,35 @@ pub fn parse_params<'a>(
         }
         match base {
             "code" => codes(&mut search, value, &mut problems),
-            "date" => date(&mut search, value, &mut problems),
-            "_count" => {
-                if counted {
-                    problems.push(SearchProblem::RepeatedCount);
-                }
-                counted = true;
-                match value.parse::<u32>() {
-                    Ok(count) => search.count = Some(count.min(MAX_COUNT)),
-                    Err(_) if value.bytes().all(|b| b.is_ascii_digit()) => {
-                        search.count = Some(MAX_COUNT);
-                    }
-                    Err(_) => problems.push(SearchProblem::Count(value.to_owned())),
-                }
-            }
-            _ => {
-                if !matches!(value, "json" | "application/json" | "application/fhir+json") {
-                    problems.push(SearchProblem::Format(value.to_owned()));
-                }
-            }
+            "date" => date(&mut search.since, &mut search.until, value, &mut problems),
+            "_count" => count(&mut search.count, &mut counted, value, &mut problems),
+            _ => format(value, &mut problems),
         }
     }
     Invalid::check(problems, || search)
+}
+
+fn count(
+    count: &mut Option<u32>,
+    counted: &mut bool,
+    value: &str,
+    problems: &mut Vec<SearchProblem>,
+) {
+    if *counted {
+        problems.push(SearchProblem::RepeatedCount);
+    }
+    *counted = true;
+    match value.parse::<u32>() {
+        Ok(n) => *count = Some(n.min(MAX_COUNT)),
+        Err(_) if value.bytes().all(|b| b.is_ascii_digit()) => *count = Some(MAX_COUNT),
+        Err(_) => problems.push(SearchProblem::Count(value.to_owned())),
+    }
+}
+
+fn format(value: &str, problems: &mut Vec<SearchProblem>) {
+    if !matches!(value, "json" | "application/json" | "application/fhir+json") {
+        problems.push(SearchProblem::Format(value.to_owned()));
+    }
 }
 
 fn codes(search: &mut ObservationSearch, value: &str, problems: &mut Vec<SearchProblem>) {
@@ -181,7 +239,12 @@ fn codes(search: &mut ObservationSearch, value: &str, problems: &mut Vec<SearchP
     search.kinds = Some(narrowed);
 }
 
-fn date(search: &mut ObservationSearch, value: &str, problems: &mut Vec<SearchProblem>) {
+fn date(
+    since_at: &mut Option<i64>,
+    until_at: &mut Option<i64>,
+    value: &str,
+    problems: &mut Vec<SearchProblem>,
+) {
     let (prefix, text) = match value.as_bytes() {
         [a, b, ..] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => value.split_at(2),
         _ => ("eq", value),
@@ -196,21 +259,19 @@ fn date(search: &mut ObservationSearch, value: &str, problems: &mut Vec<SearchPr
             return;
         }
     };
-    let since =
-        |s: &mut ObservationSearch, at: i64| s.since = Some(s.since.map_or(at, |v| v.max(at)));
-    let until =
-        |s: &mut ObservationSearch, at: i64| s.until = Some(s.until.map_or(at, |v| v.min(at)));
-    // A measure is an instant: it is "in" a date's range, or before or
-    // after it.
+    let since = |s: &mut Option<i64>, at: i64| *s = Some(s.map_or(at, |v| v.max(at)));
+    let until = |u: &mut Option<i64>, at: i64| *u = Some(u.map_or(at, |v| v.min(at)));
+    // A measure, an access, is an instant: it is "in" a date's range, or
+    // before or after it.
     match prefix {
         "eq" => {
-            since(search, range.start);
-            until(search, range.end);
+            since(since_at, range.start);
+            until(until_at, range.end);
         }
-        "ge" => since(search, range.start),
-        "gt" | "sa" => since(search, range.end),
-        "le" => until(search, range.end),
-        "lt" | "eb" => until(search, range.start),
+        "ge" => since(since_at, range.start),
+        "gt" | "sa" => since(since_at, range.end),
+        "le" => until(until_at, range.end),
+        "lt" | "eb" => until(until_at, range.start),
         other => problems.push(SearchProblem::Prefix(other.to_owned())),
     }
 }
@@ -384,9 +445,9 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                SearchProblem::Unsupported("_include".into()),
-                SearchProblem::Unsupported("patient".into()),
-                SearchProblem::Unsupported("_sort".into()),
+                SearchProblem::Unsupported("_include".into(), "code, date, _count"),
+                SearchProblem::Unsupported("patient".into(), "code, date, _count"),
+                SearchProblem::Unsupported("_sort".into(), "code, date, _count"),
             ]
         );
         let outcome = OperationOutcome::from(Invalid { problems });

@@ -6,11 +6,15 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use officine_host::audit::{Event, Outcome};
+use officine_host::audit::misuse::{self, MisuseRules, Rule};
+use officine_host::audit::view;
+use officine_host::audit::{Actor, Event, Outcome};
+use officine_host::model::{ComponentDigest, PatientId, ServiceId, now_millis};
 use officine_host::platform::PlatformLimits;
 use officine_host::runtime::{InvokeError, RuntimeConfig};
 use serde_json::Value;
 
+use crate::server::{Server, header};
 use crate::support::{
     Scratch, example_bytes, form_post, get, hostile_bytes, runtime, runtime_with,
 };
@@ -45,6 +49,16 @@ async fn events(scratch: &Scratch, mark: i64) -> Vec<(String, Event)> {
             (body, event)
         })
         .collect()
+}
+
+/// Every number in `value`, in document order.
+fn numbers_in(value: &Value, out: &mut Vec<i64>) {
+    match value {
+        Value::Number(n) => out.push(n.as_i64().expect("whole numbers only")),
+        Value::Array(items) => items.iter().for_each(|v| numbers_in(v, out)),
+        Value::Object(fields) => fields.values().for_each(|v| numbers_in(v, out)),
+        _ => {}
+    }
 }
 
 fn call_name(event: &Event) -> String {
@@ -115,7 +129,19 @@ async fn each_platform_call_of_a_page_is_on_record_without_health_values() {
                 "records"
             ])
         );
-        assert!(!body.contains("176") && !body.contains("Demo"), "{body}");
+        // Its only numbers are the time, the count and the grant's
+        // revision: no measure's value.
+        let mut numbers = Vec::new();
+        numbers_in(&value, &mut numbers);
+        assert_eq!(
+            numbers,
+            [event.at, grant.revision, event.records as i64],
+            "{body}"
+        );
+        assert!(
+            !body.contains("Camille") && !body.contains("Martin"),
+            "{body}"
+        );
     }
 }
 
@@ -246,4 +272,310 @@ async fn weight_count(scratch: &Scratch) -> i64 {
         .await
         .unwrap();
     n
+}
+
+/// Opens the weight tracker's page as the demo patient, through the store's
+/// handshake, as a browser does.
+async fn open_tracker(server: &Server) {
+    let token = server.token("patient:demo");
+    let (status, headers, body) = server
+        .send(
+            "GET",
+            "/s/fr.officine.weight-tracker?path=/",
+            Some(&token),
+            "",
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let location = header(&headers, "location").unwrap().to_owned();
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let path = &location[format!("http://{site}").len()..];
+    let (status, headers, _) = server.get_at(&site, path, &[]).await;
+    assert_eq!(status, 303);
+    let cookie = header(&headers, "set-cookie").unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let (status, _, _) = server.get_at(&site, "/", &[("Cookie", &session)]).await;
+    assert_eq!(status, 200);
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_patient_sees_who_accessed_their_data() {
+    let server = Server::start().await;
+    open_tracker(&server).await;
+    let demo = server.token("patient:demo");
+    let path = "/fhir/AuditEvent?agent=urn:officine:service%7Cfr.officine.weight-tracker";
+    let (status, headers, body) = server.send("GET", path, Some(&demo), "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/fhir+json")
+    );
+    let bundle = json(&body);
+    let entries = bundle["entry"].as_array().expect("the page's accesses");
+    let subtypes: BTreeSet<&str> = entries
+        .iter()
+        .map(|e| e["resource"]["subtype"][0]["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        subtypes.contains("search-type") && subtypes.contains("read"),
+        "{subtypes:?}"
+    );
+    for entry in entries {
+        let event = &entry["resource"];
+        assert_eq!(event["resourceType"], "AuditEvent");
+        assert_eq!(
+            event["agent"][0]["who"]["identifier"]["value"],
+            "fr.officine.weight-tracker"
+        );
+        assert_eq!(event["entity"][0]["what"]["reference"], "Patient/demo");
+        assert_eq!(event["outcome"], "0");
+    }
+
+    // Another service's filter, another patient, a date before it all:
+    // nothing of this.
+    let (_, _, body) = server
+        .send(
+            "GET",
+            "/fhir/AuditEvent?agent=fr.example.other",
+            Some(&demo),
+            "",
+        )
+        .await;
+    assert_eq!(json(&body)["total"], 0);
+    let other = server.token("patient:other-patient");
+    let (status, _, body) = server
+        .send("GET", "/fhir/AuditEvent", Some(&other), "")
+        .await;
+    assert_eq!(status, 200);
+    assert!(!body.contains("Patient/demo"), "{body}");
+    let (_, _, body) = server
+        .send("GET", "/fhir/AuditEvent?date=lt2020-01-01", Some(&demo), "")
+        .await;
+    assert_eq!(json(&body)["total"], 0);
+
+    // A search the platform does not support is refused by name.
+    let (status, _, body) = server
+        .send("GET", "/fhir/AuditEvent?patient=demo", Some(&demo), "")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("OperationOutcome") && body.contains("patient"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regulators_read_a_components_report_and_the_raw_log() {
+    let server = Server::start().await;
+    open_tracker(&server).await;
+    let regulator = server.token("regulator:ansm");
+    let (status, _, body) = server
+        .send(
+            "GET",
+            "/api/regulator/audit/fr.officine.weight-tracker",
+            Some(&regulator),
+            "",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let report = json(&body);
+    assert_eq!(report["patients"], 1);
+    assert!(report["calls"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["denied"], 0);
+    let calls: BTreeSet<&str> = report["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["call"].as_str().unwrap())
+        .collect();
+    assert!(
+        calls.contains("measures.list") && calls.contains("storage.get"),
+        "{calls:?}"
+    );
+
+    // A patient, an editor: not theirs to read.
+    for hint in ["patient:demo", "editor:siret:00000000000018"] {
+        let token = server.token(hint);
+        let (status, _, _) = server
+            .send(
+                "GET",
+                "/api/regulator/audit/fr.officine.weight-tracker",
+                Some(&token),
+                "",
+            )
+            .await;
+        assert_eq!(status, 403, "{hint}");
+    }
+    let (status, _, body) = server
+        .send(
+            "GET",
+            "/api/regulator/audit/fr.officine.weight-tracker?since=2026-13-01",
+            Some(&regulator),
+            "",
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    // The raw log, once the events are placed (a seal a second), each
+    // entry as hashed, and the report's own reading on record.
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        let (status, _, body) = server
+            .send(
+                "GET",
+                "/api/regulator/audit-log?limit=10000",
+                Some(&regulator),
+                "",
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        entries = json(&body)["entries"].as_array().unwrap().clone();
+        if entries
+            .iter()
+            .any(|e| e["entry"].as_str().unwrap().contains("audit"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry["index"], i as u64);
+        Event::from_entry(entry["entry"].as_str().unwrap()).expect("an event as logged");
+    }
+    assert!(
+        entries.iter().any(|e| e["entry"]
+            .as_str()
+            .unwrap()
+            .contains("\"kind\":\"regulator\"")),
+        "the regulator's report is on record"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regulators_work_the_misuse_queue() {
+    let server = Server::start().await;
+    // The tracker's component refused sixty times in a row: probing.
+    let service = ServiceId::new(TRACKER).unwrap();
+    let refusals = (0..60)
+        .map(|_| {
+            Event::new(
+                Actor::component(&service, &ComponentDigest::of(b"c")),
+                Some(&PatientId::new("demo")),
+                "dmp.list",
+                0,
+                Outcome::Denied {
+                    reason: "no granted scope opens this interface".into(),
+                },
+            )
+        })
+        .collect();
+    server.db.audit().record(refusals).await.unwrap();
+    let raised = misuse::evaluate(&server.db, &MisuseRules::default(), now_millis())
+        .await
+        .unwrap();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(
+        (raised[0].service.as_str(), raised[0].rule),
+        (TRACKER, Rule::Probing)
+    );
+
+    let regulator = server.token("regulator:ansm");
+    let (status, _, body) = server
+        .send("GET", "/api/regulator/alerts", Some(&regulator), "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let alerts = json(&body);
+    assert_eq!(alerts[0]["service"], TRACKER);
+    assert_eq!(alerts[0]["rule"], "probing");
+    assert_eq!(alerts[0]["evidence"]["denied"], 60);
+    let id = alerts[0]["id"].as_str().unwrap().to_owned();
+    let close = format!("/api/regulator/alerts/{id}/close");
+
+    let patient = server.token("patient:demo");
+    let (status, _, _) = server
+        .send("POST", &close, Some(&patient), r#"{"note": "mine"}"#)
+        .await;
+    assert_eq!(status, 403);
+    let (status, _, body) = server
+        .send("POST", &close, Some(&regulator), r#"{"note": " "}"#)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _, _) = server
+        .send(
+            "POST",
+            "/api/regulator/alerts/nope/close",
+            Some(&regulator),
+            r#"{"note": "checked"}"#,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, body) = server
+        .send(
+            "POST",
+            &close,
+            Some(&regulator),
+            r#"{"note": "the editor's bug, fixed in 0.1.1"}"#,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+
+    let (_, _, body) = server
+        .send("GET", "/api/regulator/alerts", Some(&regulator), "")
+        .await;
+    assert_eq!(json(&body), serde_json::json!([]));
+    let (_, _, body) = server
+        .send(
+            "GET",
+            "/api/regulator/alerts?all=true",
+            Some(&regulator),
+            "",
+        )
+        .await;
+    let all = json(&body);
+    assert_eq!(all[0]["closed_by"], "ansm");
+    assert_eq!(all[0]["note"], "the editor's bug, fixed in 0.1.1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_patients_own_reads_and_consent_changes_are_on_record() {
+    let server = Server::start().await;
+    let demo = server.token("patient:demo");
+    let (status, _, body) = server
+        .send("GET", "/fhir/Observation?_count=5", Some(&demo), "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let patient = PatientId::new("demo");
+    let tracker = ServiceId::new(TRACKER).unwrap();
+    officine_host::consent::revoke(&server.db, &patient, &tracker, true, now_millis())
+        .await
+        .expect("the demo grant, revoked");
+
+    let recorded = view::for_patient(&server.db, &patient, &view::PatientFilter::default())
+        .await
+        .unwrap();
+    let by_patient: Vec<(String, u64)> = recorded
+        .iter()
+        .filter(|r| r.event.actor == Actor::patient(&patient))
+        .map(|r| (call_name(&r.event), r.event.records))
+        .collect();
+    for expected in [
+        ("measures.search".to_owned(), 5),
+        ("consent.revoke".to_owned(), 1),
+        ("storage.erase".to_owned(), 0),
+    ] {
+        assert!(
+            by_patient.contains(&expected),
+            "{expected:?} in {by_patient:?}"
+        );
+    }
+    let revoke = recorded
+        .iter()
+        .find(|r| call_name(&r.event) == "consent.revoke")
+        .unwrap();
+    let grant = revoke.event.grant.as_ref().expect("the grant revoked");
+    assert!(grant.revision >= 2, "{grant:?}");
 }

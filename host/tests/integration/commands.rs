@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use officine_host::db::Backend;
+use officine_host::db::{Backend, Db};
 use officine_host::dev::{DevApp, DevOptions};
 use officine_host::examples;
 use tower::ServiceExt as _;
@@ -300,6 +300,65 @@ async fn dev_lists_its_examples_and_a_suspension_from_another_process_stops_one_
     let (ok, out, err) = data.officine(&["log", "verify"]);
     assert!(ok, "{err}");
     assert!(out.contains("the log verifies"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_regulator_checks_the_audit_log_and_reads_a_report_from_the_command_line() {
+    const TRACKER: &str = "fr.officine.weight-tracker";
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Data::under(tmp.path());
+    let app = data.dev_app().await;
+    let (status, _, _) = send(&app, "weight-tracker.svc.localhost", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    drop(app);
+
+    let (ok, out, err) = data.officine(&["audit", "seal"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("events placed"), "{out}");
+    let (ok, out, err) = data.officine(&["audit", "verify", "--inclusion", "0"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("the audit log verifies"), "{out}");
+    assert!(out.contains("event 0 is included"), "{out}");
+    let checkpoint = out
+        .split_once("keep it to check later with --since):\n")
+        .map(|(_, note)| note.to_owned())
+        .expect("the latest checkpoint");
+    let kept = tmp.path().join("kept-checkpoint.txt");
+    std::fs::write(&kept, &checkpoint).unwrap();
+    let (ok, out, err) = data.officine(&["audit", "verify", "--since", kept.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("it extends the kept checkpoint"), "{out}");
+
+    let (ok, out, err) = data.officine(&["audit", "report", TRACKER]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 patients") && out.contains("measures.list"),
+        "{out}"
+    );
+    let (ok, out, err) = data.officine(&["audit", "show", "0"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("{\"at\":"), "{out}");
+
+    // Bad input is named, and changes nothing.
+    let (ok, _, err) = data.officine(&["audit", "report", TRACKER, "--since", "2026-13-01"]);
+    assert!(!ok && err.contains("is not a date"), "{err}");
+    let (ok, _, err) = data.officine(&["audit", "show", "999999"]);
+    assert!(!ok && err.contains("has no event 999999"), "{err}");
+
+    // A row changed behind the platform's back is found, with its place.
+    let db = Db::connect(&data.url).await.unwrap();
+    let disable = match crate::BACKEND {
+        Backend::Sqlite => "DROP TRIGGER audit_events_never_changed",
+        Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER USER",
+    };
+    sqlx::query(disable).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_events SET body = REPLACE(body, '\"records\":', '\"records\":1') WHERE idx = 2")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let (ok, _, err) = data.officine(&["audit", "verify"]);
+    assert!(!ok, "a changed log verified");
+    assert!(err.contains("event 2 was changed"), "{err}");
 }
 
 #[test]

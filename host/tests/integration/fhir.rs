@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use officine_host::audit::InvocationId;
+use officine_host::audit::{Actor, Event, InvocationId, Outcome, view};
 use officine_host::db::measures::{self, MeasureQuery};
 use officine_host::db::{GrantGuard, Reader, agenda, documents, grants, messages};
 use officine_host::fhir::observation::{self, MeasureDetails, Observation};
 use officine_host::fhir::{
-    Bundle, OperationOutcome, Resource, appointment, communication, consent, document, search,
+    Bundle, OperationOutcome, Resource, appointment, audit_event, communication, consent, document,
+    search,
 };
 use officine_host::model::{self, ComponentDigest, MeasureKind, ServiceId, Writer, now_millis};
 use serde_json::Value;
@@ -345,6 +346,40 @@ async fn resources_built_from_a_record_are_valid_fhir() {
         "Bundle",
         "consents",
         &Bundle::searchset(BASE, consents),
+    );
+
+    // The patient's audit record: the writes above (the patient's, the
+    // professional's, the service's) and a refusal, as AuditEvents.
+    let refusal = Event::new(
+        Actor::component(&ServiceId::new(SERVICE).unwrap(), &component),
+        Some(patient),
+        "dmp.list",
+        0,
+        Outcome::Denied {
+            reason: "no granted scope opens this interface".into(),
+        },
+    );
+    db.audit().record(vec![refusal]).await.unwrap();
+    let recorded = view::for_patient(db, patient, &view::PatientFilter::default())
+        .await
+        .unwrap();
+    let kinds: BTreeSet<&str> = recorded.iter().map(|r| r.event.actor.kind()).collect();
+    for kind in ["component", "patient", "professional"] {
+        assert!(kinds.contains(kind), "{kind} in {kinds:?}");
+    }
+    let audit_events: Vec<_> = recorded
+        .iter()
+        .map(|r| audit_event::from_event(r.seq, &r.event))
+        .collect();
+    assert!(audit_events.iter().any(|a| a.outcome == "4"));
+    for a in &audit_events {
+        write(out, "AuditEvent", a.id(), a);
+    }
+    write(
+        out,
+        "Bundle",
+        "audit-events",
+        &Bundle::searchset(BASE, audit_events),
     );
 
     // Errors.
