@@ -115,7 +115,7 @@ async fn recording(db: &Db, signer: Arc<LogSigner>, seconds: u64) {
 
 /// A backlog, sealed at once: the move out of the queue, hashing, the
 /// tree, the signature.
-async fn sealing(db: &Db, signer: &LogSigner) {
+async fn sealing(db: &Db, signer: &Arc<LogSigner>) {
     let backlog = 200_000;
     let patient = PatientId::new("bench-backlog");
     let mut batch = Vec::new();

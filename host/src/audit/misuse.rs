@@ -298,7 +298,14 @@ impl Watch {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(error) = evaluate(&db, &rules, now_millis()).await {
+                // Scans of the last hour, with SQLite's reads on the
+                // caller's thread: off the async workers.
+                let (db, handle) = (db.clone(), tokio::runtime::Handle::current());
+                let evaluated = tokio::task::spawn_blocking(move || {
+                    handle.block_on(evaluate(&db, &rules, now_millis()))
+                })
+                .await;
+                if let Ok(Err(error)) = evaluated {
                     tracing::error!(%error, "evaluating the misuse rules failed");
                 }
             }

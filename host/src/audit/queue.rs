@@ -10,10 +10,12 @@
 //! transaction: one commit to the database a second instead of one a
 //! request. Changes still commit their events in the database, with them.
 //!
-//! A move commits to the database (events and how far the move got) and
-//! then empties the queue, two files and so two commits: a move cut between
-//! them is not repeated, because the database says how far it got, for
-//! this queue (queues are told apart by a random id made with them).
+//! A move commits to the database the events and how far the move got; the
+//! queue forgets them afterwards, two files and so two commits: a move cut
+//! between them is not repeated, because the database says how far it got,
+//! for this queue (queues are told apart by a random id made with them).
+//! The queue forgets them a few at a time, taking turns with the requests
+//! appending to it, so that none waits long.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,6 +28,9 @@ use crate::db::Result;
 
 /// Events moved into the log per transaction.
 const MOVE_BATCH: i64 = 50_000;
+/// Moved events deleted from the queue per transaction: about a
+/// millisecond of its lock.
+const FORGET_BATCH: i64 = 500;
 
 /// The queue file of the database at `path`.
 pub fn path_for(database: &Path) -> PathBuf {
@@ -118,14 +123,43 @@ impl Queue {
             |conn| {
                 let mut moved = 0;
                 loop {
-                    let batch = move_batch(conn)?;
+                    let (batch, upto) = move_batch(conn)?;
+                    // The database has them: the queue may forget them. (Cut
+                    // here, the next move skips them by the database's mark.)
+                    self.forget(upto)?;
                     if batch == 0 {
+                        conn.execute_batch("PRAGMA queue.wal_checkpoint(PASSIVE)")?;
                         return Ok(moved);
                     }
                     moved += batch;
                 }
             },
         )
+    }
+
+    /// Deletes the events moved into the log (up to `moved`) from the
+    /// queue, a few at a time, through the appender's connection: requests
+    /// and the deletes take turns at one lock of this process rather than
+    /// at SQLite's, where a writer that finds the file locked backs off
+    /// longer each time.
+    fn forget(&self, moved: i64) -> Result<()> {
+        loop {
+            let deleted = with(
+                &self.appender,
+                || self.open_appender(),
+                |conn| {
+                    Ok(conn.execute(
+                        "DELETE FROM queued WHERE seq IN \
+                     (SELECT seq FROM queued WHERE seq <= ?1 ORDER BY seq LIMIT ?2)",
+                        params![moved, FORGET_BATCH],
+                    )?)
+                },
+            )?;
+            if (deleted as i64) < FORGET_BATCH {
+                return Ok(());
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// How many events wait, and when the oldest was recorded.
@@ -175,9 +209,9 @@ impl Queue {
     }
 }
 
-/// Moves one batch: into the log and the mark of how far, in one
-/// transaction of the database; then out of the queue.
-fn move_batch(conn: &mut Connection) -> Result<u64> {
+/// Moves one batch into the log, with the mark of how far, in one
+/// transaction of the database. Returns how many, and the mark.
+fn move_batch(conn: &mut Connection) -> Result<(u64, i64)> {
     let id = queue_id(conn)?;
     let last = last_moved(conn, &id)?;
     // Deferred: the insert takes the database's write lock as it starts,
@@ -193,7 +227,7 @@ fn move_batch(conn: &mut Connection) -> Result<u64> {
         params![last, MOVE_BATCH],
     )? as u64;
     if moved == 0 {
-        return Ok(0);
+        return Ok((0, last));
     }
     let upto: i64 = tx.query_row(
         "SELECT MAX(seq) FROM (SELECT seq FROM queue.queued WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
@@ -206,11 +240,7 @@ fn move_batch(conn: &mut Connection) -> Result<u64> {
         params![id, upto],
     )?;
     tx.commit()?;
-    // The database has them: the queue may forget them. (Cut here, the
-    // next move skips them by the mark above.)
-    conn.execute("DELETE FROM queue.queued WHERE seq <= ?1", [upto])?;
-    conn.execute_batch("PRAGMA queue.wal_checkpoint(PASSIVE)")?;
-    Ok(moved)
+    Ok((moved, upto))
 }
 
 fn queue_id(conn: &Connection) -> Result<String> {

@@ -71,9 +71,19 @@ impl From<sqlx::Error> for SealError {
 /// Signs a checkpoint over the events recorded since the last seal (up to
 /// a limit), placing them in the log first where that is the seal's job.
 /// `None` when there was nothing new.
-pub async fn seal(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
+pub async fn seal(db: &Db, signer: &Arc<LogSigner>) -> Result<Option<Sealed>, SealError> {
     match db.backend() {
-        Backend::Sqlite => seal_placed(db, signer).await,
+        Backend::Sqlite => {
+            db.audit().flush().await?;
+            // Reading the new leaves and hashing them is a few milliseconds
+            // of work a second, with SQLite's reads on the caller's
+            // thread: off the async workers, which serve requests.
+            let (db, signer) = (db.clone(), signer.clone());
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || handle.block_on(seal_placed(&db, &signer)))
+                .await
+                .expect("sealing does not panic")
+        }
         Backend::Postgres => place_and_seal(db, signer).await,
     }
 }
@@ -83,7 +93,6 @@ pub async fn seal(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, SealErr
 /// without the write lock, and only the checkpoint's insert takes it, on
 /// the condition that no other seal went first.
 async fn seal_placed(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
-    db.audit().flush().await?;
     loop {
         let mut conn = db.pool().acquire().await?;
         let mut frontier = latest_frontier(&mut conn).await?;
@@ -216,7 +225,7 @@ fn sign(frontier: &Frontier, signer: &LogSigner) -> String {
 }
 
 /// Seals until nothing waits.
-pub async fn seal_all(db: &Db, signer: &LogSigner) -> Result<u64, SealError> {
+pub async fn seal_all(db: &Db, signer: &Arc<LogSigner>) -> Result<u64, SealError> {
     let mut placed = 0;
     while let Some(sealed) = seal(db, signer).await? {
         placed += sealed.placed;

@@ -1,6 +1,8 @@
 //! The log on both databases: recorded, sealed, verified; and each way of
 //! tampering with it found, with its position.
 
+use std::sync::Arc;
+
 use officine_registry::keys::KeyPair;
 use officine_registry::log::LogSigner;
 use officine_tlog::ReplayError;
@@ -10,8 +12,8 @@ use super::*;
 use crate::db::{Backend, Db};
 use crate::model::{ComponentDigest, PatientId, ServiceId};
 
-fn signer() -> LogSigner {
-    LogSigner::new(seal::ORIGIN, KeyPair::generate().unwrap())
+fn signer() -> Arc<LogSigner> {
+    Arc::new(LogSigner::new(seal::ORIGIN, KeyPair::generate().unwrap()))
 }
 
 fn event(patient: &str, records: u64) -> Event {
@@ -27,7 +29,7 @@ fn event(patient: &str, records: u64) -> Event {
 }
 
 /// A log of `batches` seals of `per` events each.
-async fn log_of(db: &Db, signer: &LogSigner, batches: u64, per: u64) -> Vec<String> {
+async fn log_of(db: &Db, signer: &Arc<LogSigner>, batches: u64, per: u64) -> Vec<String> {
     let mut notes = Vec::new();
     for batch in 0..batches {
         let events = (0..per).map(|i| event("p-1", batch * per + i)).collect();
@@ -154,7 +156,7 @@ async fn a_sealed_log_verifies_with_its_proofs() {
 fn signed_by_another_key() -> String {
     let other = signer();
     let checkpoint = officine_tlog::Checkpoint::new(seal::ORIGIN, 1, [0; 32]).unwrap();
-    officine_tlog::SignedCheckpoint::sign(checkpoint, &other).to_string()
+    officine_tlog::SignedCheckpoint::sign(checkpoint, &*other).to_string()
 }
 
 #[tokio::test]
@@ -404,4 +406,39 @@ async fn fresh(db: &Db) -> (Option<tempfile::TempDir>, Db) {
             (None, Db::connect(&url).await.unwrap())
         }
     }
+}
+
+/// On SQLite, reads' events wait in the queue file: moved into the log
+/// once, by whichever process, then forgotten by the queue.
+#[tokio::test]
+async fn the_queue_moves_each_event_once_and_then_forgets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let db = Db::open_sqlite(&path).await.unwrap();
+    db.audit()
+        .record((0..600).map(|i| event("p-1", i)).collect())
+        .await
+        .unwrap();
+    assert_eq!(db.audit().waiting().await.unwrap().0, 600);
+    assert_eq!(db.audit().flush().await.unwrap(), 600);
+    assert_eq!(db.audit().flush().await.unwrap(), 0, "moved once");
+    // Each append forgets up to 256 events already moved.
+    for i in 0..3 {
+        db.audit().record(vec![event("p-2", i)]).await.unwrap();
+    }
+    let queue = rusqlite::Connection::open(super::queue_path(&path)).unwrap();
+    let left: i64 = queue
+        .query_row("SELECT COUNT(*) FROM queued", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(left, 3, "the moved events are forgotten");
+    // Another process on the same files moves what waits, and only that.
+    let other = Db::open_sqlite(&path).await.unwrap();
+    assert_eq!(other.audit().flush().await.unwrap(), 3);
+    assert_eq!(db.audit().flush().await.unwrap(), 0);
+    let records: Vec<(i64,)> = sqlx::query_as("SELECT records FROM audit_events ORDER BY idx")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let records: Vec<i64> = records.into_iter().map(|(r,)| r).collect();
+    assert_eq!(records, (0..600).chain(0..3).collect::<Vec<_>>());
 }

@@ -4,6 +4,7 @@
 //! cleanly, its audit log whole.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,11 +21,23 @@ const WRITERS: i64 = 8;
 /// `POST /fhir/Observation`: the status and body, or `None` when the
 /// server is gone.
 async fn post(port: u16, token: &str, body: &str) -> Option<(u16, String)> {
+    send(port, "POST", "/fhir/Observation", token, body).await
+}
+
+/// One request as the patient: the status and body, or `None` when the
+/// server is gone.
+async fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Option<(u16, String)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .ok()?;
     let request = format!(
-        "POST /fhir/Observation HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Authorization: Bearer {token}\r\nContent-Type: application/fhir+json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -97,6 +110,19 @@ async fn a_host_killed_during_writes_keeps_every_write_it_acknowledged() {
                     Some((status, body)) => panic!("{status}: {body}"),
                     None => break,
                 }
+            }
+        }));
+    }
+    // Readers beside them: each read answered must be on the record.
+    let reads = Arc::new(AtomicU64::new(0));
+    for _ in 0..2 {
+        let (token, reads, port) = (token.clone(), reads.clone(), host.port);
+        writers.push(tokio::spawn(async move {
+            while let Some((status, body)) =
+                send(port, "GET", "/fhir/Observation?_count=1", &token, "").await
+            {
+                assert_eq!(status, 200, "{body}");
+                reads.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }
@@ -179,6 +205,21 @@ async fn a_host_killed_during_writes_keeps_every_write_it_acknowledged() {
     .unwrap();
     assert_eq!(events, 1 + stored.len() as i64);
     assert_eq!(records, 1 + 2 * stored.len() as i64);
+    // Every read answered was on the record before its answer left.
+    db.audit().flush().await.unwrap();
+    let (recorded_reads,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_events WHERE patient_id = 'demo' \
+         AND interface = 'measures' AND operation = 'search'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let answered = reads.load(Ordering::Relaxed) as i64;
+    assert!(answered > 0);
+    assert!(
+        recorded_reads >= answered,
+        "{answered} reads answered, {recorded_reads} on record"
+    );
     // The restarted host seals what the killed one had not, and the log
     // verifies against the key in the data directory.
     let signer = officine_host::audit::keys::load_or_create(&host.data).unwrap();
