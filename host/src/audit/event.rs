@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::db::GrantGuard;
-use crate::model::{ComponentDigest, GrantId, PatientId, ServiceId, Writer, now_millis};
+use crate::model::{ComponentDigest, PatientId, ServiceId, Writer, now_millis};
 
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,16 +267,6 @@ impl Event {
     /// An entry read back.
     pub fn from_entry(entry: &str) -> Option<Event> {
         serde_json::from_str(entry).ok()
-    }
-
-    /// The patient, typed.
-    pub fn patient_id(&self) -> Option<PatientId> {
-        self.patient.as_deref().map(PatientId::new)
-    }
-
-    /// The grant, typed.
-    pub fn grant_id(&self) -> Option<GrantId> {
-        self.grant.as_ref().map(|g| GrantId::new(g.id.clone()))
     }
 }
 

@@ -422,7 +422,7 @@ async fn the_queue_moves_each_event_once_and_then_forgets_it() {
     assert_eq!(db.audit().waiting().await.unwrap().0, 600);
     assert_eq!(db.audit().flush().await.unwrap(), 600);
     assert_eq!(db.audit().flush().await.unwrap(), 0, "moved once");
-    // Each append forgets up to 256 events already moved.
+    // Moved, they are forgotten: only what came after waits.
     for i in 0..3 {
         db.audit().record(vec![event("p-2", i)]).await.unwrap();
     }

@@ -274,9 +274,9 @@ async fn weight_count(scratch: &Scratch) -> i64 {
     n
 }
 
-/// Opens the weight tracker's page as the demo patient, through the store's
-/// handshake, as a browser does.
-async fn open_tracker(server: &Server) {
+/// The weight tracker's site and a session on it for the demo patient,
+/// opened through the store's handshake, as a browser does.
+async fn tracker_session(server: &Server) -> (String, String) {
     let token = server.token("patient:demo");
     let (status, headers, body) = server
         .send(
@@ -294,8 +294,44 @@ async fn open_tracker(server: &Server) {
     assert_eq!(status, 303);
     let cookie = header(&headers, "set-cookie").unwrap();
     let session = cookie.split(';').next().unwrap().to_owned();
+    (site, session)
+}
+
+/// Opens the weight tracker's page as the demo patient.
+async fn open_tracker(server: &Server) {
+    let (site, session) = tracker_session(server).await;
     let (status, _, _) = server.get_at(&site, "/", &[("Cookie", &session)]).await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_http_nothing_is_answered_that_could_not_be_recorded() {
+    let server = Server::start().await;
+    let (site, session) = tracker_session(&server).await;
+    let demo = server.token("patient:demo");
+    // The record made unwritable from outside the platform: on SQLite the
+    // queue where reads' events wait, on PostgreSQL the table.
+    match crate::BACKEND {
+        officine_host::db::Backend::Sqlite => {
+            let file = server.data.join("officine.db");
+            std::fs::create_dir(officine_host::audit::queue_path(&file)).unwrap();
+        }
+        officine_host::db::Backend::Postgres => {
+            sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_elsewhere")
+                .execute(server.db.pool())
+                .await
+                .unwrap();
+        }
+    }
+    let (status, headers, body) = server.get_at(&site, "/", &[("Cookie", &session)]).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(header(&headers, "retry-after"), Some("1"));
+    assert!(!body.contains("Suivi du poids"), "the page left: {body}");
+    let (status, _, body) = server
+        .send("GET", "/fhir/Observation?_count=5", Some(&demo), "")
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("29463-7"), "measures left: {body}");
 }
 
 fn json(body: &str) -> Value {

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
+use officine_host::audit::misuse::{self, MisuseRules, Rule};
 use officine_host::db::{Backend, Db};
 use officine_host::dev::{DevApp, DevOptions};
 use officine_host::examples;
+use officine_host::model::now_millis;
 use tower::ServiceExt as _;
 
 /// A data directory and its database: on SQLite, the file `officine dev`
@@ -339,6 +341,48 @@ async fn a_regulator_checks_the_audit_log_and_reads_a_report_from_the_command_li
     assert!(ok, "{err}");
     assert!(out.starts_with("{\"at\":"), "{out}");
 
+    // The misuse rules (thresholds lowered so that one page trips them)
+    // put the service in the queue; a regulator closes the alert.
+    let db = Db::connect(&data.url).await.unwrap();
+    let rules = MisuseRules {
+        per_patient: 1,
+        ..MisuseRules::default()
+    };
+    let raised = misuse::evaluate(&db, &rules, now_millis()).await.unwrap();
+    let alert = raised
+        .iter()
+        .find(|a| a.service == TRACKER && a.rule == Rule::PerPatient)
+        .expect("the per-patient rule holds");
+    let (ok, out, err) = data.officine(&["audit", "alerts"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&alert.id) && out.contains("per-patient") && out.contains("(open)"),
+        "{out}"
+    );
+    let (ok, _, err) = data.officine(&["audit", "close", &alert.id, "--by", "ansm", "--note", " "]);
+    assert!(!ok && err.contains("--note"), "{err}");
+    let (ok, _, err) = data.officine(&[
+        "audit", "close", "nope", "--by", "ansm", "--note", "checked",
+    ]);
+    assert!(!ok && err.contains("no open alert nope"), "{err}");
+    let (ok, _, err) = data.officine(&[
+        "audit",
+        "close",
+        &alert.id,
+        "--by",
+        "ansm",
+        "--note",
+        "a test page",
+    ]);
+    assert!(ok, "{err}");
+    let (_, out, _) = data.officine(&["audit", "alerts"]);
+    assert!(!out.contains(&alert.id), "{out}");
+    let (_, out, _) = data.officine(&["audit", "alerts", "--all"]);
+    assert!(
+        out.contains(&alert.id) && out.contains("closed by ansm"),
+        "{out}"
+    );
+
     // Bad input is named, and changes nothing.
     let (ok, _, err) = data.officine(&["audit", "report", TRACKER, "--since", "2026-13-01"]);
     assert!(!ok && err.contains("is not a date"), "{err}");
@@ -346,7 +390,6 @@ async fn a_regulator_checks_the_audit_log_and_reads_a_report_from_the_command_li
     assert!(!ok && err.contains("has no event 999999"), "{err}");
 
     // A row changed behind the platform's back is found, with its place.
-    let db = Db::connect(&data.url).await.unwrap();
     let disable = match crate::BACKEND {
         Backend::Sqlite => "DROP TRIGGER audit_events_never_changed",
         Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER USER",
