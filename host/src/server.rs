@@ -98,6 +98,11 @@ impl Server {
         self
     }
 
+    /// The database it serves from.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Where the services' sites are.
     pub fn sites(&self) -> &ServiceSites {
         &self.sites

@@ -22,6 +22,7 @@ pub mod verify;
 pub mod view;
 
 pub use event::{Actor, Event, GrantRef, InvocationId, Outcome, Trail};
+pub(crate) use queue::Queue;
 pub use queue::path_for as queue_path;
 pub(crate) use record::insert_in;
 pub use record::{RecordError, Recorder};

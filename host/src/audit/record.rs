@@ -5,9 +5,9 @@
 //! its own to join, so its events go through the [`Recorder`], which writes
 //! whatever accumulated while the previous write ran in one transaction
 //! (group commit) and answers each caller once its events are committed:
-//! a response leaves only after the record of what it read.
+//! a response leaves only after the record of what it read. On an SQLite
+//! file they are appended to the queue instead (see [`super::queue`]).
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use super::Event;
 use super::queue::Queue;
-use crate::db::{Backend, Result};
+use crate::db::{Backend, DbError, Result};
 
 /// An event as stored: its entry, the entry's leaf hash, and the columns
 /// the views query.
@@ -35,7 +35,16 @@ pub(crate) struct Row {
 
 impl Row {
     pub(crate) fn of(event: &Event) -> Row {
-        let body = event.to_entry();
+        Row::with_body(event, event.to_entry())
+    }
+
+    /// An entry read back, exactly as written: its leaf is the hash of
+    /// these bytes. `None` if it is not an event.
+    pub(crate) fn parse(entry: &str) -> Option<Row> {
+        Event::from_entry(entry).map(|event| Row::with_body(&event, entry.to_owned()))
+    }
+
+    fn with_body(event: &Event, body: String) -> Row {
         Row {
             at: event.at,
             patient: event.patient.clone(),
@@ -142,10 +151,9 @@ struct Open {
 /// Group-commits events that have no transaction of their own.
 pub struct Recorder {
     pool: AnyPool,
-    /// On an SQLite file, events wait in a queue file of their own (see
-    /// [`super::queue`]), written on the caller's thread (see
-    /// [`crate::db::read`] for why sqlx's worker thread is avoided on the
-    /// hot path).
+    /// On an SQLite file, events wait in a queue of their own (see
+    /// [`super::queue`]), appended to on the caller's thread: one `write`,
+    /// cheaper than handing it to another thread.
     queue: Option<Arc<Queue>>,
     open: Mutex<Open>,
     /// Held by the caller whose write is under way: the others wait here,
@@ -171,10 +179,10 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn new(pool: AnyPool, sqlite_file: Option<&Path>) -> Recorder {
+    pub(crate) fn new(pool: AnyPool, queue: Option<Queue>) -> Recorder {
         Recorder {
             pool,
-            queue: sqlite_file.map(|path| Arc::new(Queue::new(path))),
+            queue: queue.map(Arc::new),
             open: Mutex::default(),
             writer: tokio::sync::Mutex::new(()),
             unsealed: AtomicU64::new(0),
@@ -190,7 +198,33 @@ impl Recorder {
         if events.is_empty() || self.is_off() {
             return Ok(());
         }
-        // Serialized and hashed before joining the queue: the write itself
+        if let Some(queue) = self.queue.as_ref().filter(|queue| queue.owned()) {
+            // Hashed and indexed when moved into the log: here, only
+            // what makes them last.
+            let mut lines = String::with_capacity(events.len() * 512);
+            for event in &events {
+                lines.push_str(&event.to_entry());
+                lines.push('\n');
+            }
+            return match queue.append(lines.as_bytes()) {
+                Ok(behind) => {
+                    self.written(events.len() as u64);
+                    if behind {
+                        // Events come faster than seals move them: each
+                        // caller helps until the queue is short again.
+                        self.flush()
+                            .await
+                            .map_err(|e| RecordError::Write(e.to_string()))?;
+                    }
+                    Ok(())
+                }
+                Err(error) => {
+                    tracing::error!(%error, events = events.len(), "audit events not recorded");
+                    Err(RecordError::Write(error.to_string()))
+                }
+            };
+        }
+        // Serialized and hashed before joining the group: the write itself
         // holds the writer's lock, and does only SQL.
         let rows: Vec<Row> = events.iter().map(Row::of).collect();
         let done = {
@@ -225,15 +259,10 @@ impl Recorder {
     }
 
     async fn write(&self, rows: &[Row]) -> Result<()> {
-        match &self.queue {
-            Some(queue) => queue.append(rows),
-            None => {
-                let mut tx = self.pool.begin().await?;
-                insert_rows(&mut tx, rows).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-        }
+        let mut tx = self.pool.begin().await?;
+        insert_rows(&mut tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Moves the events waiting in an SQLite file's queue into the log
@@ -242,7 +271,7 @@ impl Recorder {
         let Some(queue) = self.queue.clone() else {
             return Ok(0);
         };
-        tokio::task::spawn_blocking(move || queue.move_into_log())
+        tokio::task::spawn_blocking(move || queue.move_into_log(|_| Ok::<_, DbError>(false)))
             .await
             .expect("moving the audit queue does not panic")
     }
@@ -256,6 +285,11 @@ impl Recorder {
         tokio::task::spawn_blocking(move || queue.waiting())
             .await
             .expect("reading the audit queue does not panic")
+    }
+
+    /// The queue of an SQLite file, where reads' events wait.
+    pub(crate) fn queue(&self) -> Option<&Arc<Queue>> {
+        self.queue.as_ref()
     }
 
     /// Counts events committed in a change's transaction.

@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use officine_registry::log::LogSigner;
 use officine_tlog::{Checkpoint, Frontier, SignedCheckpoint};
+use rusqlite::OptionalExtension;
 use sqlx::Row as _;
 
+use super::Queue;
 use crate::db::read::Select;
 use crate::db::{Backend, Db, DbError};
 use crate::model::now_millis;
@@ -36,7 +38,7 @@ impl Default for SealPolicy {
     fn default() -> Self {
         SealPolicy {
             every: Duration::from_secs(1),
-            events: 10_000,
+            events: 100_000,
         }
     }
 }
@@ -62,6 +64,12 @@ pub enum SealError {
     Damaged(String),
 }
 
+impl From<rusqlite::Error> for SealError {
+    fn from(error: rusqlite::Error) -> Self {
+        SealError::Db(DbError::Sqlite(error))
+    }
+}
+
 impl From<sqlx::Error> for SealError {
     fn from(error: sqlx::Error) -> Self {
         SealError::Db(DbError::Sqlx(error))
@@ -73,8 +81,14 @@ impl From<sqlx::Error> for SealError {
 /// `None` when there was nothing new.
 pub async fn seal(db: &Db, signer: &Arc<LogSigner>) -> Result<Option<Sealed>, SealError> {
     match db.backend() {
+        Backend::Sqlite if db.audit().queue().is_some() => {
+            let queue = db.audit().queue().expect("checked").clone();
+            let signer = signer.clone();
+            tokio::task::spawn_blocking(move || move_and_seal(&queue, &signer))
+                .await
+                .expect("sealing does not panic")
+        }
         Backend::Sqlite => {
-            db.audit().flush().await?;
             // Reading the new leaves and hashing them is a few milliseconds
             // of work a second, with SQLite's reads on the caller's
             // thread: off the async workers, which serve requests.
@@ -86,6 +100,65 @@ pub async fn seal(db: &Db, signer: &Arc<LogSigner>) -> Result<Option<Sealed>, Se
         }
         Backend::Postgres => place_and_seal(db, signer).await,
     }
+}
+
+/// SQLite with a queue: each move of reads' events into the log seals
+/// them with whatever changes recorded meanwhile, in its transaction, so
+/// that the database sees one commit for both. What a whole move sealed,
+/// or `None` if nothing was new.
+fn move_and_seal(queue: &Queue, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
+    let mut sealed: Option<Sealed> = None;
+    queue.move_into_log(|tx| -> Result<bool, SealError> {
+        let Some(this) = seal_in(tx, signer)? else {
+            return Ok(false);
+        };
+        sealed = Some(Sealed {
+            placed: sealed.map_or(0, |s| s.placed) + this.placed,
+            size: this.size,
+        });
+        Ok(true)
+    })?;
+    Ok(sealed)
+}
+
+/// Seals what was placed since the last checkpoint, in `tx`, which holds
+/// the database's write lock.
+fn seal_in(tx: &rusqlite::Connection, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
+    let last: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let mut frontier = match last {
+        None => Frontier::new(),
+        Some((size, bytes)) => Frontier::from_bytes(size as u64, &bytes)
+            .map_err(|e| SealError::Damaged(format!("the last checkpoint's frontier: {e}")))?,
+    };
+    let before = frontier.size();
+    let mut select =
+        tx.prepare_cached("SELECT idx, leaf FROM audit_events WHERE idx >= ?1 ORDER BY idx")?;
+    let leaves = select
+        .query_map([before as i64], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()?;
+    if leaves.is_empty() {
+        return Ok(None);
+    }
+    extend(&mut frontier, leaves)?;
+    tx.execute(
+        "INSERT INTO audit_checkpoints (size, note, frontier, signed_at) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![
+            frontier.size() as i64,
+            sign(&frontier, signer),
+            frontier.to_bytes(),
+            now_millis()
+        ],
+    )?;
+    Ok(Some(Sealed {
+        placed: frontier.size() - before,
+        size: frontier.size(),
+    }))
 }
 
 /// SQLite: events took their places as they were inserted (one writer at

@@ -408,37 +408,131 @@ async fn fresh(db: &Db) -> (Option<tempfile::TempDir>, Db) {
     }
 }
 
-/// On SQLite, reads' events wait in the queue file: moved into the log
-/// once, by whichever process, then forgotten by the queue.
+/// The audit rows' record counts, in the log's order.
+async fn logged(db: &Db) -> Vec<i64> {
+    let records: Vec<(i64,)> = sqlx::query_as("SELECT records FROM audit_events ORDER BY idx")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    records.into_iter().map(|(r,)| r).collect()
+}
+
+/// The queue's segment files.
+fn segment_files(database: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(super::queue_path(database))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "events"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// On SQLite, reads' events wait in the queue: moved into the log once,
+/// by whichever process, then forgotten.
 #[tokio::test]
 async fn the_queue_moves_each_event_once_and_then_forgets_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("q.db");
     let db = Db::open_sqlite(&path).await.unwrap();
-    db.audit()
-        .record((0..600).map(|i| event("p-1", i)).collect())
-        .await
-        .unwrap();
+    for part in [0..300, 300..600] {
+        db.audit()
+            .record(part.map(|i| event("p-1", i)).collect())
+            .await
+            .unwrap();
+    }
     assert_eq!(db.audit().waiting().await.unwrap().0, 600);
+    assert_eq!(logged(&db).await, Vec::<i64>::new(), "not in the log yet");
     assert_eq!(db.audit().flush().await.unwrap(), 600);
     assert_eq!(db.audit().flush().await.unwrap(), 0, "moved once");
-    // Moved, they are forgotten: only what came after waits.
+    assert_eq!(
+        segment_files(&path),
+        Vec::<std::path::PathBuf>::new(),
+        "forgotten"
+    );
+
     for i in 0..3 {
         db.audit().record(vec![event("p-2", i)]).await.unwrap();
     }
-    let queue = rusqlite::Connection::open(super::queue_path(&path)).unwrap();
-    let left: i64 = queue
-        .query_row("SELECT COUNT(*) FROM queued", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(left, 3, "the moved events are forgotten");
-    // Another process on the same files moves what waits, and only that.
+    // Another process on the same database records in the database
+    // itself, and may move what the owner appended, though not remove the
+    // segment the owner appends to.
     let other = Db::open_sqlite(&path).await.unwrap();
+    other.audit().record(vec![event("p-3", 7)]).await.unwrap();
     assert_eq!(other.audit().flush().await.unwrap(), 3);
+    assert_eq!(segment_files(&path).len(), 1, "the owner's segment stays");
+    db.audit().record(vec![event("p-2", 3)]).await.unwrap();
+    assert_eq!(other.audit().waiting().await.unwrap().0, 1);
+    assert_eq!(db.audit().flush().await.unwrap(), 1);
     assert_eq!(db.audit().flush().await.unwrap(), 0);
-    let records: Vec<(i64,)> = sqlx::query_as("SELECT records FROM audit_events ORDER BY idx")
-        .fetch_all(db.pool())
+    let mut expected: Vec<i64> = (0..600).collect();
+    expected.extend([7, 0, 1, 2, 3]);
+    assert_eq!(logged(&db).await, expected);
+    assert!(segment_files(&path).is_empty());
+}
+
+/// A move cut after its commit, before the segments were removed, is not
+/// made again; an append cut midway is left out, and so is a line that is
+/// not an event, without holding up those after it.
+#[tokio::test]
+async fn a_move_cut_short_and_a_torn_append_lose_and_repeat_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let db = Db::open_sqlite(&path).await.unwrap();
+    db.audit()
+        .record((0..5).map(|i| event("p-1", i)).collect())
         .await
         .unwrap();
-    let records: Vec<i64> = records.into_iter().map(|(r,)| r).collect();
-    assert_eq!(records, (0..600).chain(0..3).collect::<Vec<_>>());
+    let segment = segment_files(&path).pop().unwrap();
+    let kept = std::fs::read(&segment).unwrap();
+    assert_eq!(db.audit().flush().await.unwrap(), 5);
+    // The segment back, as if the process had stopped before removing it.
+    std::fs::write(&segment, &kept).unwrap();
+    assert_eq!(db.audit().waiting().await.unwrap().0, 0);
+    assert_eq!(db.audit().flush().await.unwrap(), 0, "not moved twice");
+    assert!(!segment.exists(), "removed this time");
+
+    db.audit()
+        .record((5..8).map(|i| event("p-1", i)).collect())
+        .await
+        .unwrap();
+    // The owner stops mid-append, after a line that is not an event.
+    let segment = segment_files(&path).pop().unwrap();
+    drop(db);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"{\"not\": \"an event\"}\n").unwrap();
+    let torn = event("p-1", 99).to_entry();
+    std::io::Write::write_all(&mut file, &torn.as_bytes()[..torn.len() / 2]).unwrap();
+    drop(file);
+
+    let db = Db::open_sqlite(&path).await.unwrap();
+    db.audit().record(vec![event("p-1", 8)]).await.unwrap();
+    assert_eq!(db.audit().flush().await.unwrap(), 4);
+    assert_eq!(logged(&db).await, (0..9).collect::<Vec<_>>());
+    assert!(
+        segment_files(&path).is_empty(),
+        "the dead owner's segment too"
+    );
+}
+
+/// Events recorded faster than seals move them do not pile up: segments
+/// are cut at their size, and once too many wait, recording moves them.
+#[tokio::test]
+async fn recording_faster_than_moving_keeps_the_queue_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let db = Db::open_sqlite(&path).await.unwrap();
+    // About five events a segment, and three segments waiting at most.
+    db.audit().queue().unwrap().limit(2_000, 3);
+    let mut most = 0;
+    for i in 0..200 {
+        db.audit().record(vec![event("p-1", i)]).await.unwrap();
+        most = most.max(segment_files(&path).len());
+    }
+    assert!((2..=5).contains(&most), "{most} segments at once");
+    db.audit().flush().await.unwrap();
+    assert_eq!(logged(&db).await, (0..200).collect::<Vec<_>>());
 }

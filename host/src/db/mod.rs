@@ -24,7 +24,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Executor};
 
-use crate::audit::Recorder;
+use crate::audit::{Queue, Recorder};
 use crate::model::{GrantId, PatientId, Writer, now_millis};
 use read::{Readers, Select};
 
@@ -46,6 +46,11 @@ pub enum DbError {
     UnsupportedUrl(String),
     #[error(transparent)]
     Audit(#[from] crate::audit::RecordError),
+    #[error("audit queue {}: {error}", path.display())]
+    AuditQueue {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
@@ -192,7 +197,11 @@ impl Db {
                 None
             }
         };
-        let audit = Recorder::new(pool.clone(), readers.as_deref().map(Readers::path));
+        let queue = match readers.as_deref() {
+            Some(readers) => Some(Queue::open(readers.path())?),
+            None => None,
+        };
+        let audit = Recorder::new(pool.clone(), queue);
         Ok(Db {
             pool,
             readers,

@@ -32,9 +32,9 @@ impl Server {
             },
         };
         let app = Arc::new(DevApp::prepare(&options).await.unwrap());
-        let db = officine_host::db::Db::connect(&options.database_url())
-            .await
-            .unwrap();
+        // The server's own handle: on SQLite, the process that owns the
+        // audit queue.
+        let db = app.db().clone();
         assert_eq!(db.backend(), crate::BACKEND);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
