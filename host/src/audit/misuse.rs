@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::read::Select;
-use crate::db::{Db, Result};
+use crate::db::{Backend, Db, Result};
 use crate::model::{new_id, now_millis};
 
 /// The rules' thresholds (`[audit.misuse]` in `officine.toml`).
@@ -114,14 +114,7 @@ struct Figures {
 pub async fn evaluate(db: &Db, rules: &MisuseRules, now: i64) -> Result<Vec<Alert>> {
     db.audit().flush().await?;
     let start = now.saturating_sub(rules.window_ms());
-    let services = Select::new("SELECT id FROM services ORDER BY id")
-        .fetch_all(db, |row| row.text(0))
-        .await?;
-    let mut figures = BTreeMap::new();
-    for service in services {
-        let found = service_figures(db, &service, start, now).await?;
-        figures.insert(service, found);
-    }
+    let figures = window_figures(db, start, now).await?;
     let mut raised = Vec::new();
     for (service, found) in &figures {
         for (rule, evidence) in holding(rules, service, found, &figures) {
@@ -192,31 +185,67 @@ fn holding(
     holding
 }
 
-async fn service_figures(db: &Db, service: &str, start: i64, end: i64) -> Result<Figures> {
-    let (calls, denied) = Select::new(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), 0) \
-         AS BIGINT) FROM audit_events WHERE service_id = $1 AND at >= $2 AND at < $3",
-    )
-    .bind(service)
-    .bind(start)
-    .bind(end)
-    .fetch_one(db, |row| Ok((row.int(0)?, row.int(1)?)))
-    .await?;
-    let busiest = Select::new(
-        "SELECT patient_id, COUNT(*) FROM audit_events \
-         WHERE service_id = $1 AND at >= $2 AND at < $3 AND patient_id IS NOT NULL \
-         GROUP BY patient_id ORDER BY COUNT(*) DESC, patient_id LIMIT 1",
-    )
-    .bind(service)
-    .bind(start)
-    .bind(end)
-    .fetch_optional(db, |row| Ok((row.text(0)?, row.int(1)?.max(0) as u64)))
-    .await?;
-    Ok(Figures {
-        calls: calls.max(0) as u64,
-        denied: denied.max(0) as u64,
-        busiest,
-    })
+const MINUTE: i64 = 60_000;
+
+/// Every registered service's figures over `[start, end)`: the counts each
+/// seal keeps by the minute (the minutes the window touches), and the
+/// events no seal has covered yet, read in one statement so that a seal
+/// in between neither hides nor doubles any.
+async fn window_figures(db: &Db, start: i64, end: i64) -> Result<BTreeMap<String, Figures>> {
+    let uncounted = match db.backend() {
+        Backend::Sqlite => "idx >= (SELECT COALESCE(MAX(size), 0) FROM audit_checkpoints)",
+        // Events wait there unplaced until a seal places them.
+        Backend::Postgres => {
+            "(idx IS NULL OR idx >= (SELECT COALESCE(MAX(size), 0) FROM audit_checkpoints))"
+        }
+    };
+    let sql = format!(
+        "SELECT service_id, patient_id, CAST(SUM(calls) AS BIGINT), CAST(SUM(denied) AS BIGINT) \
+         FROM (SELECT service_id, patient_id, calls, denied FROM audit_counts \
+               WHERE minute >= $1 AND minute <= $2 \
+               UNION ALL \
+               SELECT service_id, COALESCE(patient_id, ''), 1, \
+                      CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END \
+               FROM audit_events \
+               WHERE {uncounted} AND service_id IS NOT NULL AND at >= $3 AND at < $4) AS counted \
+         GROUP BY service_id, patient_id"
+    );
+    let rows = Select::new(sql)
+        .bind(start.div_euclid(MINUTE))
+        .bind((end - 1).div_euclid(MINUTE))
+        .bind(start)
+        .bind(end)
+        .fetch_all(db, |row| {
+            Ok((
+                row.text(0)?,
+                row.text(1)?,
+                row.int(2)?.max(0) as u64,
+                row.int(3)?.max(0) as u64,
+            ))
+        })
+        .await?;
+    let mut figures: BTreeMap<String, Figures> = Select::new("SELECT id FROM services")
+        .fetch_all(db, |row| row.text(0))
+        .await?
+        .into_iter()
+        .map(|service| (service, Figures::default()))
+        .collect();
+    for (service, patient, calls, denied) in rows {
+        // Figures only for registered services, as the rules compare peers.
+        let Some(found) = figures.get_mut(&service) else {
+            continue;
+        };
+        found.calls += calls;
+        found.denied += denied;
+        let busier = match &found.busiest {
+            None => true,
+            Some((other, most)) => calls > *most || (calls == *most && patient < *other),
+        };
+        if !patient.is_empty() && busier {
+            found.busiest = Some((patient, calls));
+        }
+    }
+    Ok(figures)
 }
 
 /// Inserts `alert` unless one for its service and rule is open.
@@ -444,6 +473,67 @@ mod tests {
                     .collect();
                 assert_eq!(&got, expected, "{:?}: {name}", db.backend());
             }
+        }
+    }
+
+    /// The rules count sealed events from the seals' counts and the rest
+    /// from the log: each event once, before a seal and after it.
+    #[tokio::test]
+    async fn each_event_counts_once_whether_sealed_or_not() {
+        let signer = std::sync::Arc::new(officine_registry::log::LogSigner::new(
+            crate::audit::seal::ORIGIN,
+            officine_registry::keys::KeyPair::generate().unwrap(),
+        ));
+        let (_dir, dbs) = crate::db::testing::both().await;
+        for db in dbs {
+            register(&db, &["fr.e.count", "fr.e.other"]).await;
+            let figures = |db: Db| async move {
+                // As `evaluate` does: what waits in a queue goes into the log.
+                db.audit().flush().await.unwrap();
+                let all = window_figures(&db, just_after() - HOUR, just_after())
+                    .await
+                    .unwrap();
+                let found = &all["fr.e.count"];
+                (found.calls, found.denied, found.busiest.clone())
+            };
+            db.audit()
+                .record(
+                    [
+                        calls("fr.e.count", "p1", true, 3, 0),
+                        calls("fr.e.count", "p2", false, 1, 0),
+                    ]
+                    .concat(),
+                )
+                .await
+                .unwrap();
+            db.audit()
+                .record(calls("fr.e.count", "p1", false, 2, 2 * HOUR))
+                .await
+                .unwrap();
+            let before = figures(db.clone()).await;
+            assert_eq!(
+                before,
+                (4, 3, Some(("p1".to_owned(), 3))),
+                "{:?}",
+                db.backend()
+            );
+            crate::audit::seal::seal_all(&db, &signer).await.unwrap();
+            assert_eq!(
+                figures(db.clone()).await,
+                before,
+                "{:?}: sealed",
+                db.backend()
+            );
+            db.audit()
+                .record(calls("fr.e.count", "p2", false, 3, 0))
+                .await
+                .unwrap();
+            assert_eq!(
+                figures(db.clone()).await,
+                (7, 3, Some(("p2".to_owned(), 4))),
+                "{:?}: sealed and not",
+                db.backend()
+            );
         }
     }
 

@@ -43,6 +43,17 @@ impl Default for SealPolicy {
     }
 }
 
+/// Adds the events a seal covers, places `$1` to `$2` excluded, to the counts the
+/// misuse rules read ([`super::misuse`]), in the seal's transaction.
+const COUNT_SEALED: &str = "INSERT INTO audit_counts (minute, service_id, patient_id, calls, denied) \
+     SELECT at / 60000, service_id, COALESCE(patient_id, ''), COUNT(*), \
+            CAST(SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END) AS BIGINT) \
+     FROM audit_events WHERE idx >= $1 AND idx < $2 AND service_id IS NOT NULL \
+     GROUP BY at / 60000, service_id, COALESCE(patient_id, '') \
+     ON CONFLICT (minute, service_id, patient_id) DO UPDATE \
+     SET calls = audit_counts.calls + excluded.calls, \
+         denied = audit_counts.denied + excluded.denied";
+
 /// Most events one seal places: a longer backlog is sealed in several
 /// transactions, one after the other.
 const MAX_PER_SEAL: i64 = 50_000;
@@ -155,6 +166,7 @@ fn seal_in(tx: &rusqlite::Connection, signer: &LogSigner) -> Result<Option<Seale
             now_millis()
         ],
     )?;
+    tx.execute(COUNT_SEALED, [before as i64, frontier.size() as i64])?;
     Ok(Some(Sealed {
         placed: frontier.size() - before,
         size: frontier.size(),
@@ -181,6 +193,8 @@ async fn seal_placed(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, Seal
         }
         extend(&mut frontier, leaves)?;
         let note = sign(&frontier, signer);
+        drop(conn);
+        let mut tx = db.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO audit_checkpoints (size, note, frontier, signed_at) \
              SELECT $1, $2, $3, $4 \
@@ -191,10 +205,12 @@ async fn seal_placed(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, Seal
         .bind(frontier.to_bytes())
         .bind(now_millis())
         .bind(before as i64)
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 1 {
+            count_sealed(&mut tx, before, frontier.size()).await?;
+            tx.commit().await?;
             return Ok(Some(Sealed {
                 placed: frontier.size() - before,
                 size: frontier.size(),
@@ -250,11 +266,22 @@ async fn place_and_seal(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, S
     .bind(now_millis())
     .execute(&mut *tx)
     .await?;
+    count_sealed(&mut tx, before, frontier.size()).await?;
     tx.commit().await?;
     Ok(Some(Sealed {
         placed,
         size: frontier.size(),
     }))
+}
+
+/// Counts the events at places `from..to` for the misuse rules.
+async fn count_sealed(conn: &mut sqlx::AnyConnection, from: u64, to: u64) -> Result<(), SealError> {
+    sqlx::query(COUNT_SEALED)
+        .bind(from as i64)
+        .bind(to as i64)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The log's right edge as of its latest checkpoint.
