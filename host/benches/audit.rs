@@ -8,7 +8,8 @@
 //!    at once, while the sealer places and signs them on its schedule; what
 //!    was left to seal when the callers stopped, how long sealing it took,
 //!    and so the rate the whole pipeline sustained (events over recording
-//!    plus sealing time); then how fast a backlog is sealed;
+//!    plus sealing time); then how fast a backlog is sealed, and what an
+//!    event takes on disk;
 //! 2. **the invocation path**: the weight tracker's page (three reads, so
 //!    three events committed before the response) with the audit record
 //!    and with it turned off (`Recorder::turn_off`, which only this
@@ -25,7 +26,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{built, drive, env_u64, get, percentiles, show};
-use officine_host::audit::{Actor, Event, InvocationId, Outcome, SealPolicy, Sealer, seal};
+use officine_host::audit::{
+    Actor, Event, GrantRef, InvocationId, Outcome, SealPolicy, Sealer, seal,
+};
 use officine_host::consent;
 use officine_host::db::{Db, seed};
 use officine_host::model::{ComponentDigest, PatientId, ServiceId, now_millis};
@@ -43,6 +46,10 @@ fn invocation_events(patient: &PatientId) -> Vec<Event> {
         .into_iter()
         .map(|call| {
             Event::new(actor.clone(), Some(patient), call, 60, Outcome::Allowed)
+                .under(Some(GrantRef {
+                    id: "0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9".to_owned(),
+                    revision: 1,
+                }))
                 .in_invocation(Some(invocation))
         })
         .collect()
@@ -113,9 +120,19 @@ async fn recording(db: &Db, signer: Arc<LogSigner>, seconds: u64) {
     }
 }
 
+/// The database file's size once its write-ahead log is copied into it.
+async fn size_on_disk(db: &Db, path: &std::path::Path) -> u64 {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
 /// A backlog, sealed at once: the move out of the queue, hashing, the
-/// tree, the signature.
-async fn sealing(db: &Db, signer: &Arc<LogSigner>) {
+/// tree, the signature; then what the events take on disk.
+async fn sealing(db: &Db, path: &std::path::Path, signer: &Arc<LogSigner>) {
+    let empty = size_on_disk(db, path).await;
     let backlog = 200_000;
     let patient = PatientId::new("bench-backlog");
     let mut batch = Vec::new();
@@ -130,6 +147,11 @@ async fn sealing(db: &Db, signer: &Arc<LogSigner>) {
         "sealing a backlog: {placed} events in {:.2} s, {:.0} events/s",
         took.as_secs_f64(),
         placed as f64 / took.as_secs_f64()
+    );
+    let size = size_on_disk(db, path).await;
+    println!(
+        "on disk: {:.0} bytes an event (the database file, indexes included, less its size empty)",
+        (size - empty) as f64 / placed as f64
     );
 }
 
@@ -163,10 +185,9 @@ fn main() {
         let audited = Db::open_sqlite(&path).await.unwrap();
         if std::env::var_os("SKIP_RECORDING").is_none() {
             recording(&audited, signer.clone(), seconds).await;
-            let backlog = Db::open_sqlite(&dir.path().join("backlog.db"))
-                .await
-                .unwrap();
-            sealing(&backlog, &signer).await;
+            let path = dir.path().join("backlog.db");
+            let backlog = Db::open_sqlite(&path).await.unwrap();
+            sealing(&backlog, &path, &signer).await;
         }
 
         // The same database, through a handle whose record is off.
