@@ -14,6 +14,7 @@ mod api_records;
 mod api_registry;
 mod audit;
 mod auth;
+mod browser;
 mod commands;
 mod consent;
 mod crash;

@@ -1,0 +1,164 @@
+//! Pages in a real browser: Debian's Chromium, driven by Playwright
+//! (`playwright-core` from npm), each page checked by axe-core against
+//! WCAG 2.1 A and AA and saved as a screenshot in `TARGET/screenshots/`.
+//!
+//! The test installs what it needs itself: Chromium with apt when
+//! `/usr/bin/chromium` is missing, and the npm packages pinned in
+//! `tests/browser/package-lock.json` into `TARGET/browser/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::server::Server;
+use crate::support::{run, target_dir};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Debian's Chromium, installed on first use.
+fn chromium() -> &'static Path {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if Path::new(CHROMIUM).exists() {
+            return;
+        }
+        let install = || {
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", "chromium"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output()
+                .is_ok_and(|out| out.status.success())
+        };
+        if !install() {
+            // A fresh machine may not know the package yet.
+            run(
+                Command::new("apt-get").arg("update"),
+                "updating apt's package lists",
+            );
+            run(
+                Command::new("apt-get")
+                    .args(["install", "-y", "--no-install-recommends", "chromium"])
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+                "installing Chromium (apt)",
+            );
+        }
+    });
+    Path::new(CHROMIUM)
+}
+
+/// `TARGET/browser/`: the kit's script and its npm packages, installed
+/// again whenever the lockfile changes.
+fn kit() -> &'static Path {
+    static KIT: OnceLock<PathBuf> = OnceLock::new();
+    KIT.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+        let kit = target_dir().join("browser");
+        std::fs::create_dir_all(&kit).unwrap();
+        for file in ["package.json", "package-lock.json", "check-pages.mjs"] {
+            std::fs::copy(source.join(file), kit.join(file))
+                .unwrap_or_else(|e| panic!("copying {file}: {e}"));
+        }
+        let lock = std::fs::read_to_string(kit.join("package-lock.json")).unwrap();
+        let stamp = kit.join("node_modules/installed-lock.json");
+        if std::fs::read_to_string(&stamp).is_ok_and(|done| done == lock) {
+            return kit;
+        }
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&kit),
+            "installing the browser kit (npm ci)",
+        );
+        std::fs::write(&stamp, lock).unwrap();
+        kit
+    })
+}
+
+/// What the browser found on one page.
+#[derive(Debug)]
+struct Checked {
+    status: u64,
+    title: String,
+    lang: String,
+    origin: String,
+    /// Serious or critical accessibility violations, by rule.
+    serious: Vec<String>,
+}
+
+/// Opens each `(name, url)` page in Chromium; saves `TARGET/screenshots/<name>.png`.
+fn check_pages(pages: &[(&str, String)]) -> Vec<Checked> {
+    let chromium = chromium();
+    let kit = kit();
+    let shots = target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let output = run(
+        Command::new("node")
+            .arg(kit.join("check-pages.mjs"))
+            .arg(&shots)
+            .args(pages.iter().map(|(name, url)| format!("{name}={url}")))
+            .env("CHROMIUM", chromium)
+            .current_dir(kit),
+        "checking pages in Chromium",
+    );
+    let lines = String::from_utf8(output.stdout).unwrap();
+    let checked: Vec<Checked> = lines
+        .lines()
+        .map(|line| {
+            let page: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let text = |key: &str| page[key].as_str().unwrap_or_default().to_owned();
+            Checked {
+                status: page["status"].as_u64().unwrap_or_default(),
+                title: text("title"),
+                lang: text("lang"),
+                origin: text("origin"),
+                serious: page["violations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+                    .map(|v| v["id"].as_str().unwrap().to_owned())
+                    .collect(),
+            }
+        })
+        .collect();
+    assert_eq!(checked.len(), pages.len(), "{lines}");
+    checked
+}
+
+/// The platform's index and a service's page, as a patient's browser shows
+/// them: in French, without a serious accessibility fault, and the
+/// service's output on an origin of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin() {
+    let server = Server::start().await;
+    let port = server.addr.port();
+    let platform = format!("http://127.0.0.1:{port}");
+    let pages = [
+        ("index", format!("{platform}/")),
+        (
+            "weight-tracker",
+            format!("http://weight-tracker.svc.localhost:{port}/"),
+        ),
+    ];
+    let checked = tokio::task::spawn_blocking(move || check_pages(&pages))
+        .await
+        .unwrap();
+    let [index, tracker] = &checked[..] else {
+        unreachable!()
+    };
+    for page in &checked {
+        assert_eq!(page.status, 200, "{page:?}");
+        assert_eq!(page.lang, "fr", "{page:?}");
+        assert!(page.serious.is_empty(), "{page:?}");
+    }
+    assert!(index.title.starts_with("Officine"), "{index:?}");
+    assert_eq!(index.origin, platform);
+    assert_eq!(tracker.title, "Suivi du poids");
+    assert_eq!(
+        tracker.origin,
+        format!("http://weight-tracker.svc.localhost:{port}")
+    );
+    assert_ne!(tracker.origin, index.origin);
+}
