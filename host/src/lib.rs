@@ -30,3 +30,4 @@ pub mod server;
 pub mod service;
 pub mod sessions;
 pub mod sites;
+pub mod web;

@@ -262,6 +262,7 @@ pub fn router(state: ApiState) -> Router {
     let (routes, openapi) = routes();
     let document = openapi.to_json().expect("the OpenAPI document serializes");
     routes
+        .merge(crate::web::routes())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move {

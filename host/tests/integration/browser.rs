@@ -127,9 +127,9 @@ fn check_pages(pages: &[(&str, String)]) -> Vec<Checked> {
     checked
 }
 
-/// The platform's index and a service's page, as a patient's browser shows
-/// them: in French, without a serious accessibility fault, and the
-/// service's output on an origin of its own.
+/// The platform's pages and a service's page, as a patient's browser shows
+/// them: in French (or English when asked), without a serious or critical
+/// accessibility fault, and the service's output on an origin of its own.
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin() {
     let server = Server::start().await;
@@ -137,6 +137,15 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
     let platform = format!("http://127.0.0.1:{port}");
     let pages = [
         ("index", format!("{platform}/")),
+        ("catalogue", format!("{platform}/catalogue")),
+        (
+            "catalogue-en-filtered",
+            format!("{platform}/catalogue?lang=en&category=measures&q=suivi"),
+        ),
+        (
+            "catalogue-bad-filter",
+            format!("{platform}/catalogue?device=maybe"),
+        ),
         (
             "weight-tracker",
             format!("http://weight-tracker.svc.localhost:{port}/"),
@@ -145,14 +154,22 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
     let checked = tokio::task::spawn_blocking(move || check_pages(&pages))
         .await
         .unwrap();
-    let [index, tracker] = &checked[..] else {
+    let [index, catalogue, english, bad, tracker] = &checked[..] else {
         unreachable!()
     };
     for page in &checked {
-        assert_eq!(page.status, 200, "{page:?}");
-        assert_eq!(page.lang, "fr", "{page:?}");
         assert!(page.serious.is_empty(), "{page:?}");
     }
+    for page in [index, catalogue, english, tracker] {
+        assert_eq!(page.status, 200, "{page:?}");
+    }
+    assert_eq!(bad.status, 400);
+    for page in [index, catalogue, bad, tracker] {
+        assert_eq!(page.lang, "fr", "{page:?}");
+    }
+    assert_eq!(english.lang, "en");
+    assert_eq!(catalogue.title, "Catalogue des services — Officine");
+    assert_eq!(english.title, "Service catalogue — Officine");
     assert!(index.title.starts_with("Officine"), "{index:?}");
     assert_eq!(index.origin, platform);
     assert_eq!(tracker.title, "Suivi du poids");

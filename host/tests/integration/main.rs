@@ -27,6 +27,7 @@ mod killswitch;
 mod limits;
 mod listing;
 mod loading;
+mod pages;
 mod platform;
 mod schema;
 mod serve;

@@ -1,0 +1,96 @@
+//! The pages, over HTTP: what they list, their filters, and bad queries
+//! answered with the page and a clear message.
+
+use crate::server::Server;
+
+const TRACKER: &str = "Suivi du poids";
+const HELLO: &str = "Bonjour les mesures";
+
+async fn catalogue(server: &Server, query: &str) -> (u16, String) {
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    let (status, headers, body) = server
+        .get_at(&host, &format!("/catalogue{query}"), &[])
+        .await;
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.as_str());
+    assert_eq!(content_type, Some("text/html; charset=utf-8"), "{body}");
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalogue_lists_searches_and_filters_the_listed_services() {
+    let server = Server::start().await;
+    let (status, page) = catalogue(&server, "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<html lang=\"fr\">"), "{page}");
+    assert!(page.contains(TRACKER) && page.contains(HELLO), "{page}");
+    assert!(page.contains("2 services."), "{page}");
+    assert!(page.contains("Mesures de santé"), "{page}");
+
+    let cases = [
+        ("?q=SUIVI", vec![TRACKER]),
+        ("?q=poids", vec![TRACKER, HELLO]),
+        ("?q=poids+mesures+inexistant", vec![]),
+        ("?category=measures", vec![TRACKER, HELLO]),
+        ("?category=agenda", vec![]),
+        ("?purpose=prevention&device=no", vec![TRACKER, HELLO]),
+        ("?purpose=care", vec![]),
+        ("?device=yes", vec![]),
+    ];
+    for (query, expected) in cases {
+        let (status, page) = catalogue(&server, query).await;
+        assert_eq!(status, 200, "{query}: {page}");
+        for name in [TRACKER, HELLO] {
+            assert_eq!(
+                page.contains(&format!("<h2>{name}</h2>")),
+                expected.contains(&name),
+                "{query}: {name}"
+            );
+        }
+        if expected.is_empty() {
+            assert!(page.contains("Aucun service ne correspond."), "{query}");
+        }
+    }
+
+    let (status, page) = catalogue(&server, "?lang=en&purpose=prevention").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Service catalogue"));
+    assert!(page.contains("Health measures") && page.contains("Prevention"));
+    // The switch back keeps the filters.
+    assert!(
+        page.contains("href=\"/catalogue?purpose=prevention&amp;lang=fr\""),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_queries_get_the_page_with_a_clear_message_and_nothing_else() {
+    let server = Server::start().await;
+    for (query, message) in [
+        ("?device=maybe", "Ce filtre n'existe pas"),
+        ("?category=genome", "Ce filtre n'existe pas"),
+        ("?purpose=marketing&lang=en", "This filter does not exist"),
+        ("?lang=de", "Langue inconnue"),
+    ] {
+        let (status, page) = catalogue(&server, query).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(
+            page.contains("role=\"alert\"") && page.contains(message),
+            "{query}: {page}"
+        );
+        assert!(
+            !page.contains(TRACKER),
+            "{query}: no results with a bad filter"
+        );
+    }
+    // What the patient typed comes back escaped.
+    let (status, page) = catalogue(&server, "?q=%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>"), "{page}");
+}
