@@ -114,16 +114,12 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
         ],
     };
     let Some(lang) = Lang::parse(Some(&query.lang)) else {
-        let text = Lang::Fr.text();
-        let main = html! { h1 { (text.catalogue_title) } p.error role="alert" { (text.bad_lang) } };
-        let markup = layout::page(
+        return layout::problem(
             Lang::Fr,
-            Section::Catalogue,
-            text.catalogue_title,
             &here,
-            main,
+            StatusCode::BAD_REQUEST,
+            Lang::Fr.text().bad_lang,
         );
-        return (StatusCode::BAD_REQUEST, markup).into_response();
     };
     let text = lang.text();
     let Some(filters) = Filters::parse(&query) else {
@@ -214,7 +210,11 @@ fn entry(lang: Lang, manifest: &Manifest) -> Markup {
     let categories = categories(manifest);
     html! {
         article {
-            h2 { (manifest.name()) }
+            h2 {
+                a href=(format!("/catalogue/{}?lang={}", manifest.id(), lang.code())) {
+                    (manifest.name())
+                }
+            }
             p { (manifest.description()) }
             dl.facts {
                 dt { (text.editor) }

@@ -1,6 +1,8 @@
 //! What every page shares: the document, a link past the header, the
 //! header with its navigation and the switch of language, the footer.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::Lang;
@@ -70,4 +72,19 @@ impl Here<'_> {
         url.append_pair("lang", lang.code());
         format!("{}?{}", self.path, url.finish())
     }
+}
+
+/// A page that says what went wrong with the request, with `status`.
+pub fn problem(lang: Lang, here: &Here<'_>, status: StatusCode, message: &str) -> Response {
+    let text = lang.text();
+    let main = html! {
+        h1 { (text.catalogue_title) }
+        p.error role="alert" { (message) }
+        p { a href=(format!("/catalogue?lang={}", lang.code())) { (text.back) } }
+    };
+    (
+        status,
+        page(lang, Section::Catalogue, text.catalogue_title, here, main),
+    )
+        .into_response()
 }

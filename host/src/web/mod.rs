@@ -6,6 +6,7 @@
 
 mod catalogue;
 mod layout;
+mod sheet;
 mod text;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub use text::Lang;
 pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/catalogue", get(catalogue::page))
+        .route("/catalogue/{service}", get(sheet::page))
         .route("/static/officine.css", get(stylesheet))
 }
 

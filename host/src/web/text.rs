@@ -1,6 +1,7 @@
 //! What the pages say, in French and in English.
 
-use officine_policy::Resource;
+use officine_policy::scope::{Codes, Target};
+use officine_policy::{DocumentCategory, MeasureKind, Op, Resource, Scope};
 use officine_registry::{MedicalDevice, Purpose};
 
 /// The language a page is shown in: French unless `?lang=en`.
@@ -69,6 +70,17 @@ pub struct Text {
     pub found: fn(usize) -> String,
     pub bad_filter: &'static str,
     pub bad_lang: &'static str,
+    pub requests: &'static str,
+    pub why: &'static str,
+    pub retention: &'static str,
+    pub security: &'static str,
+    pub recourse: &'static str,
+    pub legal: &'static str,
+    pub accessibility: &'static str,
+    pub listing: &'static str,
+    pub listed: fn(&str, &str) -> String,
+    pub no_such_service: &'static str,
+    pub back: &'static str,
 }
 
 static FR: Text = Text {
@@ -98,6 +110,17 @@ static FR: Text = Text {
     },
     bad_filter: "Ce filtre n'existe pas : choisissez une valeur dans la liste.",
     bad_lang: "Langue inconnue : fr ou en.",
+    requests: "Ce que le service demande",
+    why: "Pourquoi : ",
+    retention: "Conservation de vos données",
+    security: "Mesures de sécurité",
+    recourse: "Vos recours",
+    legal: "Textes applicables",
+    accessibility: "Accessibilité",
+    listing: "Référencement",
+    listed: |day, set| format!("Référencé le {day}, au regard de {set}"),
+    no_such_service: "Aucun service référencé ne porte ce nom.",
+    back: "Retour au catalogue",
 };
 
 static EN: Text = Text {
@@ -127,6 +150,17 @@ static EN: Text = Text {
     },
     bad_filter: "This filter does not exist: pick a value from the list.",
     bad_lang: "Unknown language: fr or en.",
+    requests: "What the service asks for",
+    why: "Why: ",
+    retention: "How long your data is kept",
+    security: "Security measures",
+    recourse: "Your recourse",
+    legal: "Applicable texts",
+    accessibility: "Accessibility",
+    listing: "Listing",
+    listed: |day, set| format!("Listed on {day}, against {set}"),
+    no_such_service: "No listed service has this name.",
+    back: "Back to the catalogue",
 };
 
 /// A purpose, in plain words.
@@ -180,5 +214,230 @@ pub fn category_code(resource: Resource) -> &'static str {
         Resource::Appointment => "agenda",
         Resource::DocumentReference => "documents",
         Resource::Communication => "messages",
+    }
+}
+
+/// What a scope lets a service do, in plain words: what it may do, then
+/// with what, e.g. « Voir : vos mesures (poids) ».
+pub fn scope(lang: Lang, scope: &Scope) -> String {
+    let Scope::Resource(scope) = scope else {
+        return match lang {
+            Lang::Fr => {
+                "Garder ses propres notes à votre sujet, dans un espace réservé à ce service"
+            }
+            Lang::En => "Keep its own notes about you, in a space only this service uses",
+        }
+        .to_owned();
+    };
+    let mut verbs: Vec<&str> = Vec::new();
+    for op in scope.ops().iter() {
+        let verb = match (lang, op) {
+            (Lang::Fr, Op::Read | Op::Search) => "voir",
+            (Lang::Fr, Op::Create) => "ajouter",
+            (Lang::Fr, Op::Update) => "modifier",
+            (Lang::Fr, Op::Delete) => "supprimer",
+            (Lang::En, Op::Read | Op::Search) => "see",
+            (Lang::En, Op::Create) => "add",
+            (Lang::En, Op::Update) => "change",
+            (Lang::En, Op::Delete) => "remove",
+        };
+        if !verbs.contains(&verb) {
+            verbs.push(verb);
+        }
+    }
+    let and = match lang {
+        Lang::Fr => " et ",
+        Lang::En => " and ",
+    };
+    let verbs = match verbs.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{}{and}{last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let object = match (lang, scope.target()) {
+        (Lang::Fr, Target::Observation(Codes::Any)) => "toutes vos mesures de santé".to_owned(),
+        (Lang::En, Target::Observation(Codes::Any)) => "all your health measures".to_owned(),
+        (_, Target::Observation(Codes::Only(kinds))) => {
+            let kinds: Vec<&str> = kinds.iter().map(|kind| measure(lang, kind)).collect();
+            match lang {
+                Lang::Fr => format!("vos mesures ({})", kinds.join(", ")),
+                Lang::En => format!("your measures ({})", kinds.join(", ")),
+            }
+        }
+        (Lang::Fr, Target::Appointment) => "votre agenda".to_owned(),
+        (Lang::En, Target::Appointment) => "your agenda".to_owned(),
+        (Lang::Fr, Target::DocumentReference(Codes::Any)) => {
+            "tous les documents de votre dossier médical".to_owned()
+        }
+        (Lang::En, Target::DocumentReference(Codes::Any)) => {
+            "every document of your medical record".to_owned()
+        }
+        (_, Target::DocumentReference(Codes::Only(categories))) => {
+            let categories: Vec<&str> = categories
+                .iter()
+                .map(|category| document(lang, category))
+                .collect();
+            match lang {
+                Lang::Fr => format!("vos documents ({})", categories.join(", ")),
+                Lang::En => format!("your documents ({})", categories.join(", ")),
+            }
+        }
+        (Lang::Fr, Target::Communication) => "vos messages".to_owned(),
+        (Lang::En, Target::Communication) => "your messages".to_owned(),
+    };
+    let mut words = capitalized(&verbs);
+    words.push_str(match lang {
+        Lang::Fr => " : ",
+        Lang::En => ": ",
+    });
+    words.push_str(&object);
+    if let Some(since) = scope.since() {
+        words.push_str(&match lang {
+            Lang::Fr => format!(
+                ", depuis le {}",
+                since.date().format(&FR_DATE).unwrap_or_default()
+            ),
+            Lang::En => format!(", since {since}"),
+        });
+    }
+    words
+}
+
+const FR_DATE: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[day]/[month]/[year]");
+
+/// A day, as the pages write it.
+pub fn day(lang: Lang, millis: i64) -> String {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)) else {
+        return String::new();
+    };
+    match lang {
+        Lang::Fr => at.date().format(&FR_DATE).unwrap_or_default(),
+        Lang::En => at.date().to_string(),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A kind of measure, in plain words.
+pub fn measure(lang: Lang, kind: MeasureKind) -> &'static str {
+    match (lang, kind) {
+        (Lang::Fr, MeasureKind::Weight) => "poids",
+        (Lang::Fr, MeasureKind::Height) => "taille",
+        (Lang::Fr, MeasureKind::Bmi) => "indice de masse corporelle",
+        (Lang::Fr, MeasureKind::WaistCircumference) => "tour de taille",
+        (Lang::Fr, MeasureKind::BodyTemperature) => "température",
+        (Lang::Fr, MeasureKind::BloodGlucose) => "glycémie",
+        (Lang::Fr, MeasureKind::PainSeverity) => "intensité de la douleur",
+        (Lang::Fr, MeasureKind::HeartRate) => "fréquence cardiaque",
+        (Lang::Fr, MeasureKind::DailySteps) => "nombre de pas",
+        (Lang::En, MeasureKind::Weight) => "weight",
+        (Lang::En, MeasureKind::Height) => "height",
+        (Lang::En, MeasureKind::Bmi) => "body mass index",
+        (Lang::En, MeasureKind::WaistCircumference) => "waist circumference",
+        (Lang::En, MeasureKind::BodyTemperature) => "body temperature",
+        (Lang::En, MeasureKind::BloodGlucose) => "blood glucose",
+        (Lang::En, MeasureKind::PainSeverity) => "pain severity",
+        (Lang::En, MeasureKind::HeartRate) => "heart rate",
+        (Lang::En, MeasureKind::DailySteps) => "daily steps",
+    }
+}
+
+/// A category of medical-record documents, in plain words.
+pub fn document(lang: Lang, category: DocumentCategory) -> &'static str {
+    match (lang, category) {
+        (Lang::Fr, DocumentCategory::Summary) => "synthèse médicale",
+        (Lang::Fr, DocumentCategory::Prescriptions) => "ordonnances",
+        (Lang::Fr, DocumentCategory::Reports) => "comptes rendus",
+        (Lang::Fr, DocumentCategory::LabResults) => "résultats d'analyses",
+        (Lang::Fr, DocumentCategory::Imaging) => "imagerie",
+        (Lang::Fr, DocumentCategory::Vaccinations) => "vaccinations",
+        (Lang::Fr, DocumentCategory::Prevention) => "prévention",
+        (Lang::Fr, DocumentCategory::Certificates) => "certificats et documents administratifs",
+        (Lang::En, DocumentCategory::Summary) => "medical summary",
+        (Lang::En, DocumentCategory::Prescriptions) => "prescriptions",
+        (Lang::En, DocumentCategory::Reports) => "reports",
+        (Lang::En, DocumentCategory::LabResults) => "lab results",
+        (Lang::En, DocumentCategory::Imaging) => "imaging",
+        (Lang::En, DocumentCategory::Vaccinations) => "vaccinations",
+        (Lang::En, DocumentCategory::Prevention) => "prevention",
+        (Lang::En, DocumentCategory::Certificates) => "certificates and administrative documents",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_read_as_plain_words() {
+        let cases = [
+            (
+                "measures.read:weight",
+                "Voir : vos mesures (poids)",
+                "See: your measures (weight)",
+            ),
+            (
+                "measures.read",
+                "Voir : toutes vos mesures de santé",
+                "See: all your health measures",
+            ),
+            (
+                "measures.write:weight",
+                "Ajouter : vos mesures (poids)",
+                "Add: your measures (weight)",
+            ),
+            (
+                "agenda.write",
+                "Ajouter, modifier et supprimer : votre agenda",
+                "Add, change and remove: your agenda",
+            ),
+            (
+                "dmp.read:lab-results",
+                "Voir : vos documents (résultats d'analyses)",
+                "See: your documents (lab results)",
+            ),
+            (
+                "messaging.send",
+                "Ajouter : vos messages",
+                "Add: your messages",
+            ),
+            (
+                "patient/Observation.rs?code=http://loinc.org|29463-7,http://loinc.org|8302-2&date=ge2026-01-01",
+                "Voir : vos mesures (poids, taille), depuis le 01/01/2026",
+                "See: your measures (weight, height), since 2026-01-01",
+            ),
+            (
+                "storage",
+                "Garder ses propres notes à votre sujet, dans un espace réservé à ce service",
+                "Keep its own notes about you, in a space only this service uses",
+            ),
+        ];
+        for (written, fr, en) in cases {
+            let parsed: Scope = written.parse().unwrap_or_else(|e| panic!("{written}: {e}"));
+            assert_eq!(scope(Lang::Fr, &parsed), fr, "{written}");
+            assert_eq!(scope(Lang::En, &parsed), en, "{written}");
+        }
+    }
+
+    #[test]
+    fn days_are_written_as_each_language_does() {
+        let millis = 1_795_046_400_000 + 13 * 3_600_000; // 2026-11-19T13:00:00Z
+        assert_eq!(day(Lang::Fr, millis), "19/11/2026");
+        assert_eq!(day(Lang::En, millis), "2026-11-19");
+    }
+
+    #[test]
+    fn only_french_and_english_are_spoken() {
+        assert_eq!(Lang::parse(None), Some(Lang::Fr));
+        assert_eq!(Lang::parse(Some("en")), Some(Lang::En));
+        assert_eq!(Lang::parse(Some("EN")), None);
+        assert_eq!(Lang::parse(Some("de")), None);
     }
 }

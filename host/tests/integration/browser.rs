@@ -147,6 +147,10 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
             format!("{platform}/catalogue?device=maybe"),
         ),
         (
+            "consent-sheet",
+            format!("{platform}/catalogue/fr.officine.weight-tracker"),
+        ),
+        (
             "weight-tracker",
             format!("http://weight-tracker.svc.localhost:{port}/"),
         ),
@@ -154,22 +158,23 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
     let checked = tokio::task::spawn_blocking(move || check_pages(&pages))
         .await
         .unwrap();
-    let [index, catalogue, english, bad, tracker] = &checked[..] else {
+    let [index, catalogue, english, bad, sheet, tracker] = &checked[..] else {
         unreachable!()
     };
     for page in &checked {
         assert!(page.serious.is_empty(), "{page:?}");
     }
-    for page in [index, catalogue, english, tracker] {
+    for page in [index, catalogue, english, sheet, tracker] {
         assert_eq!(page.status, 200, "{page:?}");
     }
     assert_eq!(bad.status, 400);
-    for page in [index, catalogue, bad, tracker] {
+    for page in [index, catalogue, bad, sheet, tracker] {
         assert_eq!(page.lang, "fr", "{page:?}");
     }
     assert_eq!(english.lang, "en");
     assert_eq!(catalogue.title, "Catalogue des services — Officine");
     assert_eq!(english.title, "Service catalogue — Officine");
+    assert_eq!(sheet.title, "Suivi du poids — Officine");
     assert!(index.title.starts_with("Officine"), "{index:?}");
     assert_eq!(index.origin, platform);
     assert_eq!(tracker.title, "Suivi du poids");

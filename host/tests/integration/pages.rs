@@ -28,6 +28,10 @@ async fn the_catalogue_lists_searches_and_filters_the_listed_services() {
     assert!(page.contains(TRACKER) && page.contains(HELLO), "{page}");
     assert!(page.contains("2 services."), "{page}");
     assert!(page.contains("Mesures de santé"), "{page}");
+    assert!(
+        page.contains("href=\"/catalogue/fr.officine.weight-tracker?lang=fr\""),
+        "each service links to its sheet: {page}"
+    );
 
     let cases = [
         ("?q=SUIVI", vec![TRACKER]),
@@ -44,7 +48,7 @@ async fn the_catalogue_lists_searches_and_filters_the_listed_services() {
         assert_eq!(status, 200, "{query}: {page}");
         for name in [TRACKER, HELLO] {
             assert_eq!(
-                page.contains(&format!("<h2>{name}</h2>")),
+                page.contains(&format!("{name}</a></h2>")),
                 expected.contains(&name),
                 "{query}: {name}"
             );
@@ -93,4 +97,65 @@ async fn bad_queries_get_the_page_with_a_clear_message_and_nothing_else() {
         "{page}"
     );
     assert!(!page.contains("<script>"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consent_sheet_says_what_the_service_asks_for_and_why() {
+    let server = Server::start().await;
+    let (status, page) = catalogue(&server, "/fr.officine.weight-tracker").await;
+    assert_eq!(status, 200, "{page}");
+    for expected in [
+        "<h1>Suivi du poids</h1>",
+        "Officine (exemple) (siret:00000000000018)",
+        "Prévention",
+        "Référencé le ",
+        "officine-listing@",
+        "Voir : vos mesures (poids)",
+        "Afficher votre poids actuel et son évolution sur 90 jours.",
+        "Ajouter : vos mesures (poids)",
+        "Garder ses propres notes à votre sujet",
+        "Vos pesées sont enregistrées dans vos mesures de santé",
+        "sans accès au réseau ni aux fichiers",
+        "dpo@officine.example",
+        "Règlement (UE) 2016/679 (RGPD)",
+        "RGAA 4.1",
+    ] {
+        assert!(
+            page.contains(&expected.replace('\'', "&#39;")) || page.contains(expected),
+            "{expected}: {page}"
+        );
+    }
+    let (status, page) = catalogue(&server, "/fr.officine.weight-tracker?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("See: your measures (weight)") && page.contains("Listed on "),
+        "{page}"
+    );
+    assert!(page.contains("Why: Afficher votre poids"), "{page}");
+
+    for (path, code, message) in [
+        (
+            "/fr.example.nothing",
+            404,
+            "Aucun service référencé ne porte ce nom.",
+        ),
+        (
+            "/fr.example.nothing?lang=en",
+            404,
+            "No listed service has this name.",
+        ),
+        (
+            "/fr.officine.weight-tracker?lang=xx",
+            400,
+            "Langue inconnue",
+        ),
+    ] {
+        let (status, page) = catalogue(&server, path).await;
+        assert_eq!(status, code, "{path}");
+        assert!(
+            page.contains("role=\"alert\"") && page.contains(message),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("Afficher votre poids"), "{path}");
+    }
 }

@@ -1,0 +1,97 @@
+//! A service's consent sheet: who makes it, what for, what it asks for and
+//! why, how long it keeps data, how it is secured, the patient's recourse,
+//! and its listing.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::{self, Here, Section};
+use super::text::{self, Lang};
+use crate::api::ApiState;
+use crate::listing::releases;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetQuery {
+    lang: String,
+}
+
+/// `GET /catalogue/{service}`.
+pub async fn page(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+    Query(query): Query<SheetQuery>,
+) -> Response {
+    let path = format!("/catalogue/{service}");
+    let here = Here {
+        path: &path,
+        query: Vec::new(),
+    };
+    let Some(lang) = Lang::parse(Some(&query.lang)) else {
+        return layout::problem(
+            Lang::Fr,
+            &here,
+            StatusCode::BAD_REQUEST,
+            Lang::Fr.text().bad_lang,
+        );
+    };
+    let text = lang.text();
+    let serving = match releases::serving(&state.db).await {
+        Ok(serving) => serving,
+        Err(error) => {
+            tracing::error!(%error, "reading the catalogue failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
+        }
+    };
+    let Some(stored) = serving
+        .iter()
+        .find(|stored| stored.release.manifest().id().as_str() == service)
+    else {
+        return layout::problem(lang, &here, StatusCode::NOT_FOUND, text.no_such_service);
+    };
+    let manifest = stored.release.manifest();
+    let sheet = manifest.consent();
+    let listed = (text.listed)(
+        &text::day(lang, stored.updated_at),
+        stored.requirement_set.as_deref().unwrap_or("—"),
+    );
+    let main = html! {
+        p { a href=(format!("/catalogue?lang={}", lang.code())) { (text.back) } }
+        h1 { (manifest.name()) }
+        p { (manifest.description()) }
+        dl.facts {
+            dt { (text.editor) }
+            dd { (manifest.editor()) " (" (manifest.editor_id()) ")" }
+            dt { (text.purpose) }
+            dd { (text::purpose(lang, manifest.purpose())) }
+            dt { (text.device) }
+            dd { (text::device(lang, sheet.medical_device())) }
+            dt { (text.listing) }
+            dd { (listed) }
+        }
+        h2 { (text.requests) }
+        ul {
+            @for requested in manifest.requested_scopes() {
+                li {
+                    (text::scope(lang, &requested.scope()))
+                    br;
+                    span { (text.why) (requested.reason()) }
+                }
+            }
+        }
+        h2 { (text.retention) }
+        p { (sheet.retention()) }
+        h2 { (text.security) }
+        p { (sheet.security()) }
+        h2 { (text.recourse) }
+        p { (sheet.recourse()) }
+        h2 { (text.legal) }
+        ul { @for legal in sheet.legal() { li { (legal) } } }
+        h2 { (text.accessibility) }
+        p { (sheet.accessibility()) }
+    };
+    layout::page(lang, Section::Catalogue, manifest.name(), &here, main).into_response()
+}
