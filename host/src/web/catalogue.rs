@@ -14,7 +14,6 @@ use serde::Deserialize;
 use super::layout::{self, Here, Section};
 use super::text::{self, Lang};
 use crate::api::ApiState;
-use crate::listing::releases;
 
 /// The query, as the filters' form sends it. Every field is text here so
 /// that a value out of the lists is answered with the page, not a bare
@@ -113,13 +112,9 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
             ("device", &query.device),
         ],
     };
-    let Some(lang) = Lang::parse(Some(&query.lang)) else {
-        return layout::problem(
-            Lang::Fr,
-            &here,
-            StatusCode::BAD_REQUEST,
-            Lang::Fr.text().bad_lang,
-        );
+    let lang = match layout::lang(&query.lang, &here) {
+        Ok(lang) => lang,
+        Err(response) => return response,
     };
     let text = lang.text();
     let Some(filters) = Filters::parse(&query) else {
@@ -131,12 +126,9 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
         let markup = layout::page(lang, Section::Catalogue, text.catalogue_title, &here, main);
         return (StatusCode::BAD_REQUEST, markup).into_response();
     };
-    let serving = match releases::serving(&state.db).await {
+    let serving = match super::listed(&state).await {
         Ok(serving) => serving,
-        Err(error) => {
-            tracing::error!(%error, "reading the catalogue failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
-        }
+        Err(response) => return response,
     };
     let shown: Vec<&Manifest> = serving
         .iter()

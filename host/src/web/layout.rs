@@ -88,3 +88,20 @@ pub fn problem(lang: Lang, here: &Here<'_>, status: StatusCode, message: &str) -
     )
         .into_response()
 }
+
+/// The page's language from its `lang` parameter, or the page that says
+/// the language is unknown.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the answer, built once and returned at once"
+)]
+pub fn lang(code: &str, here: &Here<'_>) -> Result<Lang, Response> {
+    Lang::parse(Some(code)).ok_or_else(|| {
+        problem(
+            Lang::Fr,
+            here,
+            StatusCode::BAD_REQUEST,
+            Lang::Fr.text().bad_lang,
+        )
+    })
+}

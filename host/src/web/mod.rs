@@ -15,6 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::api::ApiState;
+use crate::listing::releases::{self, StoredRelease};
 
 pub use text::Lang;
 
@@ -34,4 +35,16 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         include_str!("officine.css"),
     )
+}
+
+/// The releases served now, or the answer that storage is unavailable.
+async fn listed(state: &ApiState) -> Result<Vec<StoredRelease>, axum::response::Response> {
+    releases::serving(&state.db).await.map_err(|error| {
+        tracing::error!(%error, "reading the catalogue failed");
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "storage unavailable",
+        )
+            .into_response()
+    })
 }

@@ -9,9 +9,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Here, Section};
-use super::text::{self, Lang};
+use super::text;
 use crate::api::ApiState;
-use crate::listing::releases;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -30,21 +29,14 @@ pub async fn page(
         path: &path,
         query: Vec::new(),
     };
-    let Some(lang) = Lang::parse(Some(&query.lang)) else {
-        return layout::problem(
-            Lang::Fr,
-            &here,
-            StatusCode::BAD_REQUEST,
-            Lang::Fr.text().bad_lang,
-        );
+    let lang = match layout::lang(&query.lang, &here) {
+        Ok(lang) => lang,
+        Err(response) => return response,
     };
     let text = lang.text();
-    let serving = match releases::serving(&state.db).await {
+    let serving = match super::listed(&state).await {
         Ok(serving) => serving,
-        Err(error) => {
-            tracing::error!(%error, "reading the catalogue failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
-        }
+        Err(response) => return response,
     };
     let Some(stored) = serving
         .iter()

@@ -126,8 +126,16 @@ async fn a_host_killed_during_writes_keeps_every_write_it_acknowledged() {
             }
         }));
     }
-    // Let the burst run, then kill the host in the middle of it.
-    while acknowledged.lock().unwrap().len() < 50 {
+    // Let the burst run, writes and reads both answered, then kill the
+    // host in the middle of it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while acknowledged.lock().unwrap().len() < 50 || reads.load(Ordering::Relaxed) < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst never got going: {} writes, {} reads answered",
+            acknowledged.lock().unwrap().len(),
+            reads.load(Ordering::Relaxed)
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.0.kill().unwrap();
