@@ -159,6 +159,7 @@ pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
     println!("Officine (development mode: built-in token issuer, demo patient)");
     println!("  data:      {}", options.data_dir.display());
     println!("  platform:  http://{addr}/");
+    println!("  catalogue: http://{addr}/catalogue");
     for (label, service) in app.services().iter() {
         println!(
             "  {:<28} {}/",

@@ -394,7 +394,8 @@ fn index(app: &Server, host: &str) -> Response {
     };
     Html(format!(
         "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
-         <body><main><h1>{title}</h1>\n<p>{note}</p>\n<ul>\n{items}</ul></main></body></html>\n"
+         <body><main><h1>{title}</h1>\n<p>{note}</p>\n\
+         <p><a href=\"/catalogue\">Catalogue des services</a></p>\n<ul>\n{items}</ul></main></body></html>\n"
     ))
     .into_response()
 }

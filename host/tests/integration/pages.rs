@@ -22,6 +22,12 @@ async fn catalogue(server: &Server, query: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_catalogue_lists_searches_and_filters_the_listed_services() {
     let server = Server::start().await;
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    let (_, _, index) = server.get_at(&host, "/", &[]).await;
+    assert!(
+        index.contains("href=\"/catalogue\""),
+        "the index leads to it: {index}"
+    );
     let (status, page) = catalogue(&server, "").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<html lang=\"fr\">"), "{page}");
