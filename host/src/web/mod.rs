@@ -19,12 +19,34 @@ use crate::listing::releases::{self, StoredRelease};
 
 pub use text::Lang;
 
+/// What a browser may do on the pages: use their own stylesheet and
+/// images, run no script at all, send forms only to the platform, and show
+/// them in no frame.
+const CONTENT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                              form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// The pages' routes, on the platform's host.
 pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/catalogue", get(catalogue::page))
         .route("/catalogue/{service}", get(sheet::page))
         .route("/static/officine.css", get(stylesheet))
+        .layer(axum::middleware::map_response(guarded))
+}
+
+/// Every page's answer, with the headers that confine it.
+async fn guarded(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -16,6 +16,22 @@ async fn catalogue(server: &Server, query: &str) -> (u16, String) {
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         .map(|(_, value)| value.as_str());
     assert_eq!(content_type, Some("text/html; charset=utf-8"), "{body}");
+    // Confined, whatever the answer: no script, no framing, no sniffing.
+    let header = |wanted: &str| {
+        headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    };
+    let policy = header("content-security-policy");
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    assert!(!policy.contains("script-src"), "{policy}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("x-frame-options"), "DENY");
     (status, body)
 }
 
