@@ -5,7 +5,8 @@
 //! makes in their space, each regulator's action is an [`Event`]: who,
 //! for whom, under which grant, what, how many records, how it ended. An
 //! event commits with the change it records ([`record`]); the events of
-//! reads are group-committed before the response leaves ([`Recorder`]).
+//! reads are written before the response leaves ([`Recorder`]: appended to
+//! a queue on SQLite, group-committed on PostgreSQL).
 //! Events are then placed, in batches, in an RFC 6962 Merkle log whose
 //! checkpoints are signed ([`seal`]), and `officine audit verify` checks
 //! the whole log against them ([`verify`]). No row is ever erased, not even

@@ -3,7 +3,9 @@
 //!
 //! Events are recorded first, in whatever transactions carry them. On
 //! SQLite, which has one writer at a time, each takes the next place in the
-//! log as it is inserted. On PostgreSQL, where writers commit in any order,
+//! log as it is inserted: changes' events with their change, reads' events
+//! as the seal moves them out of the queue, in the seal's transaction. On
+//! PostgreSQL, where writers commit in any order,
 //! an event has no place until a seal gives every event committed so far
 //! the places after the last one, in the order it finds them. A seal then
 //! extends the log's right edge ([`Frontier`]) with the new leaves and
@@ -20,7 +22,6 @@ use rusqlite::OptionalExtension;
 use sqlx::Row as _;
 
 use super::Queue;
-use crate::db::read::Select;
 use crate::db::{Backend, Db, DbError};
 use crate::model::now_millis;
 
@@ -73,6 +74,8 @@ pub enum SealError {
     Db(#[from] DbError),
     #[error("the audit log is damaged: {0}; run `officine audit verify`")]
     Damaged(String),
+    #[error("the audit log is sealed only in an SQLite database in a file")]
+    NotAFile,
 }
 
 impl From<rusqlite::Error> for SealError {
@@ -92,20 +95,12 @@ impl From<sqlx::Error> for SealError {
 /// `None` when there was nothing new.
 pub async fn seal(db: &Db, signer: &Arc<LogSigner>) -> Result<Option<Sealed>, SealError> {
     match db.backend() {
-        Backend::Sqlite if db.audit().queue().is_some() => {
-            let queue = db.audit().queue().expect("checked").clone();
+        Backend::Sqlite => {
+            // Every SQLite database in a file has its queue; one in memory
+            // is private to each connection, and holds no log to seal.
+            let queue = db.audit().queue().ok_or(SealError::NotAFile)?.clone();
             let signer = signer.clone();
             tokio::task::spawn_blocking(move || move_and_seal(&queue, &signer))
-                .await
-                .expect("sealing does not panic")
-        }
-        Backend::Sqlite => {
-            // Reading the new leaves and hashing them is a few milliseconds
-            // of work a second, with SQLite's reads on the caller's
-            // thread: off the async workers, which serve requests.
-            let (db, signer) = (db.clone(), signer.clone());
-            let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || handle.block_on(seal_placed(&db, &signer)))
                 .await
                 .expect("sealing does not panic")
         }
@@ -135,18 +130,10 @@ fn move_and_seal(queue: &Queue, signer: &LogSigner) -> Result<Option<Sealed>, Se
 /// Seals what was placed since the last checkpoint, in `tx`, which holds
 /// the database's write lock.
 fn seal_in(tx: &rusqlite::Connection, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
-    let last: Option<(i64, Vec<u8>)> = tx
-        .query_row(
-            "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+    let last = tx
+        .query_row(LATEST_FRONTIER, [], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let mut frontier = match last {
-        None => Frontier::new(),
-        Some((size, bytes)) => Frontier::from_bytes(size as u64, &bytes)
-            .map_err(|e| SealError::Damaged(format!("the last checkpoint's frontier: {e}")))?,
-    };
+    let mut frontier = frontier_of(last)?;
     let before = frontier.size();
     let mut select =
         tx.prepare_cached("SELECT idx, leaf FROM audit_events WHERE idx >= ?1 ORDER BY idx")?;
@@ -171,53 +158,6 @@ fn seal_in(tx: &rusqlite::Connection, signer: &LogSigner) -> Result<Option<Seale
         placed: frontier.size() - before,
         size: frontier.size(),
     }))
-}
-
-/// SQLite: events took their places as they were inserted (one writer at
-/// a time), and placed events never change. So the new leaves are read
-/// without the write lock, and only the checkpoint's insert takes it, on
-/// the condition that no other seal went first.
-async fn seal_placed(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, SealError> {
-    loop {
-        let mut conn = db.pool().acquire().await?;
-        let mut frontier = latest_frontier(&mut conn).await?;
-        let before = frontier.size();
-        let leaves =
-            Select::new("SELECT idx, leaf FROM audit_events WHERE idx >= $1 ORDER BY idx LIMIT $2")
-                .bind(before as i64)
-                .bind(MAX_PER_SEAL)
-                .fetch_all(db, |row| Ok((row.int(0)?, row.blob(1)?)))
-                .await?;
-        if leaves.is_empty() {
-            return Ok(None);
-        }
-        extend(&mut frontier, leaves)?;
-        let note = sign(&frontier, signer);
-        drop(conn);
-        let mut tx = db.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO audit_checkpoints (size, note, frontier, signed_at) \
-             SELECT $1, $2, $3, $4 \
-             WHERE (SELECT COALESCE(MAX(size), 0) FROM audit_checkpoints) = $5",
-        )
-        .bind(frontier.size() as i64)
-        .bind(note)
-        .bind(frontier.to_bytes())
-        .bind(now_millis())
-        .bind(before as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            count_sealed(&mut tx, before, frontier.size()).await?;
-            tx.commit().await?;
-            return Ok(Some(Sealed {
-                placed: frontier.size() - before,
-                size: frontier.size(),
-            }));
-        }
-        // Another host sealed first: start again from its checkpoint.
-    }
 }
 
 /// PostgreSQL: writers commit in any order, so events are placed here, in
@@ -266,7 +206,11 @@ async fn place_and_seal(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, S
     .bind(now_millis())
     .execute(&mut *tx)
     .await?;
-    count_sealed(&mut tx, before, frontier.size()).await?;
+    sqlx::query(COUNT_SEALED)
+        .bind(before as i64)
+        .bind(frontier.size() as i64)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Some(Sealed {
         placed,
@@ -274,29 +218,27 @@ async fn place_and_seal(db: &Db, signer: &LogSigner) -> Result<Option<Sealed>, S
     }))
 }
 
-/// Counts the events at places `from..to` for the misuse rules.
-async fn count_sealed(conn: &mut sqlx::AnyConnection, from: u64, to: u64) -> Result<(), SealError> {
-    sqlx::query(COUNT_SEALED)
-        .bind(from as i64)
-        .bind(to as i64)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
+const LATEST_FRONTIER: &str =
+    "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1";
 
 /// The log's right edge as of its latest checkpoint.
 async fn latest_frontier(conn: &mut sqlx::AnyConnection) -> Result<Frontier, SealError> {
-    let row =
-        sqlx::query("SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
-            .fetch_optional(conn)
-            .await?;
-    let Some(row) = row else {
-        return Ok(Frontier::new());
-    };
-    let size: i64 = row.try_get(0)?;
-    let bytes: Vec<u8> = row.try_get(1)?;
-    Frontier::from_bytes(size as u64, &bytes)
-        .map_err(|e| SealError::Damaged(format!("the last checkpoint's frontier: {e}")))
+    let last = sqlx::query(LATEST_FRONTIER)
+        .fetch_optional(conn)
+        .await?
+        .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+        .transpose()?;
+    frontier_of(last)
+}
+
+/// The right edge a checkpoint stored (size and frontier), or the empty
+/// log's if there is none.
+fn frontier_of(last: Option<(i64, Vec<u8>)>) -> Result<Frontier, SealError> {
+    match last {
+        None => Ok(Frontier::new()),
+        Some((size, bytes)) => Frontier::from_bytes(size as u64, &bytes)
+            .map_err(|e| SealError::Damaged(format!("the last checkpoint's frontier: {e}"))),
+    }
 }
 
 /// Extends `frontier` with `leaves` (`(place, leaf hash)`), which must
