@@ -25,6 +25,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use crate::auth::IssuerConfig;
+use crate::auth::sign_in::ProviderConfig;
 use crate::sites::ServiceSites;
 
 /// Why a configuration was refused.
@@ -132,6 +133,13 @@ pub struct ServeConfig {
     /// The audit record: the misuse rules' thresholds (`[audit.misuse]`).
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The platform's origin as browsers reach it, e.g.
+    /// `https://officine.example.fr`: providers send signed-in browsers
+    /// back there. Required with `[[sign-in]]`.
+    pub public_url: Option<String>,
+    /// The providers people sign in to the pages with.
+    #[serde(default)]
+    pub sign_in: Vec<ProviderConfig>,
 }
 
 /// `[audit]`.
@@ -168,12 +176,38 @@ impl ServeConfig {
         if let Some(url) = &config.database {
             check_database_url(url)?;
         }
+        config.check_sign_in()?;
         if config.issuers.is_empty() {
             return Err(
                 "no [[issuers]]: nobody could sign in (officine dev has a built-in one)".into(),
             );
         }
         Ok(config)
+    }
+
+    /// Sign-in providers: well formed, named once, each an issuer the
+    /// configuration trusts, and an origin for browsers to come back to.
+    fn check_sign_in(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for provider in &self.sign_in {
+            provider.check()?;
+            if !names.insert(provider.name.as_str()) {
+                return Err(format!("sign-in {:?} is configured twice", provider.name));
+            }
+            if !self.issuers.iter().any(|i| i.issuer == provider.issuer) {
+                return Err(format!(
+                    "sign-in {:?}: its issuer {:?} is not among [[issuers]], whose keys verify its ID tokens",
+                    provider.name, provider.issuer
+                ));
+            }
+        }
+        match &self.public_url {
+            None if !self.sign_in.is_empty() => Err(
+                "[[sign-in]] needs public-url: where browsers come back after signing in".into(),
+            ),
+            Some(url) => public_origin(url).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.
@@ -184,6 +218,18 @@ impl ServeConfig {
             .clone()
             .unwrap_or_else(|| crate::db::sqlite_url(&self.data.join("officine.db")))
     }
+}
+
+/// A public URL as an origin (`scheme://host[:port]`, no path): HTTPS, or
+/// HTTP on loopback only, since session cookies are `Secure`.
+pub fn public_origin(url: &str) -> Result<String, String> {
+    let parsed = crate::auth::keys::trusted_url(url).map_err(|e| format!("public-url: {e}"))?;
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "public-url {url:?}: an origin only, without path, query or fragment"
+        ));
+    }
+    Ok(parsed.origin().ascii_serialization())
 }
 
 /// A database URL Officine can open, with no password in it.
@@ -235,6 +281,62 @@ keys = { source = "file", path = "/etc/officine/patients.jwks.json" }
         );
         assert_eq!(config.issuers.len(), 1);
         assert_eq!(config.sites, ServiceSites::default());
+    }
+
+    const SIGN_IN: &str = r#"
+[[sign-in]]
+name = "patients"
+label = "FranceConnect"
+issuer = "https://patients.example"
+client-id = "officine-pages"
+client-secret = "env:OFFICINE_TEST_CLIENT_SECRET"
+population = "patient"
+"#;
+
+    #[test]
+    fn sign_in_providers_are_trusted_issuers_and_come_back_to_the_public_origin() {
+        let with = |public: &str, sign_in: &str| {
+            ServeConfig::parse(&format!("{public}\n{GOOD}\n{sign_in}"))
+        };
+        let config = with("public-url = \"https://sante.example.fr\"", SIGN_IN).unwrap();
+        assert_eq!(config.sign_in.len(), 1);
+        assert_eq!(config.sign_in[0].client_id, "officine-pages");
+        assert_eq!(
+            public_origin("https://sante.example.fr/").as_deref(),
+            Ok("https://sante.example.fr")
+        );
+        for (public, sign_in, says) in [
+            ("", SIGN_IN, "needs public-url"),
+            ("public-url = \"http://sante.example.fr\"", SIGN_IN, "https"),
+            (
+                "public-url = \"https://sante.example.fr/pages\"",
+                SIGN_IN,
+                "an origin only",
+            ),
+            (
+                "public-url = \"https://sante.example.fr\"",
+                &SIGN_IN.replace("https://patients.example", "https://other.example"),
+                "not among [[issuers]]",
+            ),
+            (
+                "public-url = \"https://sante.example.fr\"",
+                &format!("{SIGN_IN}{SIGN_IN}"),
+                "configured twice",
+            ),
+            (
+                "public-url = \"https://sante.example.fr\"",
+                &SIGN_IN.replace("name = \"patients\"", "name = \"Patients!\""),
+                "lowercase letters",
+            ),
+            (
+                "public-url = \"https://sante.example.fr\"",
+                &SIGN_IN.replace("client-secret = \"env:", "client-secret = \""),
+                "never inline",
+            ),
+        ] {
+            let error = with(public, sign_in).unwrap_err();
+            assert!(error.contains(says), "{says}: {error}");
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ use anyhow::Context as _;
 use officine_registry::Manifest;
 
 use crate::audit::SealPolicy;
-use crate::auth::{DevIssuer, VerifierOptions};
+use crate::auth::sign_in::Provider;
+use crate::auth::{DevIssuer, Population, TrustedIssuer, Verifier, VerifierOptions};
 use crate::consent;
 use crate::db::{Db, grants, seed};
 use crate::listing::served::ListingCheck;
@@ -23,6 +24,7 @@ use crate::runtime::{Runtime, RuntimeConfig};
 use crate::server::Server;
 use crate::service::Service;
 use crate::sites::ServiceSites;
+use crate::web::{Demo, Web};
 
 /// Where `officine dev` keeps its data, and what it serves.
 #[derive(Debug, Clone)]
@@ -98,16 +100,19 @@ impl Server {
         for service in services.values() {
             seed_grant(&db, &seeded.patient, service).await?;
         }
-        let issuer = Arc::new(DevIssuer::load_or_create(
-            &options.data_dir,
-            dev_issuer_url(options.listen),
-        )?);
+        let mut issuer =
+            DevIssuer::load_or_create(&options.data_dir, dev_issuer_url(options.listen))?;
+        for population in Population::ALL {
+            issuer = issuer.with_client(web_client(population));
+        }
+        let issuer = Arc::new(issuer);
         let api = crate::api::router(crate::api::ApiState {
             db: db.clone(),
             verifier: Arc::new(issuer.verifier(VerifierOptions::default())),
             registry: registry.clone(),
             runtime: runtime.clone(),
             sites: ServiceSites::default(),
+            web: Arc::new(web(&issuer, options.listen)?),
         })
         .nest(DEV_ISSUER_PATH, issuer.clone().router());
         Ok(Server::new(
@@ -141,6 +146,68 @@ async fn seed_grant(db: &Db, patient: &PatientId, service: &Service) -> anyhow::
     Ok(())
 }
 
+/// The pages' client id at the development issuer for `population`: one
+/// per population, so that an ID token's audience says whom it signs in.
+fn web_client(population: Population) -> String {
+    format!("officine-web-{population}")
+}
+
+/// The pages' settings in development: the origin `listen` gives, no
+/// `Secure` cookies (plain HTTP on loopback), the development issuer as
+/// provider for every population, and the demonstration identities.
+fn web(issuer: &DevIssuer, listen: SocketAddr) -> anyhow::Result<Web> {
+    let trusted = Population::ALL
+        .into_iter()
+        .map(|population| {
+            TrustedIssuer::new(
+                issuer.issuer(),
+                web_client(population),
+                population,
+                issuer.key_set(),
+            )
+        })
+        .collect();
+    let providers = Population::ALL
+        .into_iter()
+        .map(|population| {
+            Provider::known(
+                format!("dev-{population}"),
+                format!("Développement ({population})"),
+                population,
+                issuer.issuer(),
+                web_client(population),
+            )
+        })
+        .collect();
+    let demo = [
+        (
+            format!("patient:{}", seed::DEMO_PATIENT),
+            "Camille Martin — patiente de démonstration",
+            Population::Patient,
+        ),
+        (
+            "regulator:demo".to_owned(),
+            "Régulateur de démonstration",
+            Population::Regulator,
+        ),
+    ]
+    .into_iter()
+    .map(|(login_hint, label, population)| Demo {
+        login_hint,
+        label: label.to_owned(),
+        population,
+    })
+    .collect();
+    Ok(Web {
+        origin: format!("http://{listen}"),
+        secure_cookies: false,
+        providers,
+        demo,
+        id_tokens: Arc::new(Verifier::new(trusted, VerifierOptions::default())?),
+        http: crate::auth::sign_in::http_client(),
+    })
+}
+
 /// Where the development issuer is served, on the platform's host.
 pub const DEV_ISSUER_PATH: &str = "/dev-issuer";
 
@@ -150,16 +217,19 @@ pub fn dev_issuer_url(listen: SocketAddr) -> String {
 }
 
 /// Runs the development server until Ctrl-C.
-pub async fn serve(options: DevOptions) -> anyhow::Result<()> {
-    let app = Arc::new(DevApp::prepare(&options).await?);
+pub async fn serve(mut options: DevOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("listening on {}", options.listen))?;
+    // The address browsers come back to after signing in: the real port.
     let addr = listener.local_addr()?;
+    options.listen = addr;
+    let app = Arc::new(DevApp::prepare(&options).await?);
     println!("Officine (development mode: built-in token issuer, demo patient)");
     println!("  data:      {}", options.data_dir.display());
     println!("  platform:  http://{addr}/");
     println!("  catalogue: http://{addr}/catalogue");
+    println!("  sign in:   http://{addr}/connexion");
     for (label, service) in app.services().iter() {
         println!(
             "  {:<28} {}/",

@@ -11,8 +11,9 @@ use anyhow::Context as _;
 
 use crate::api::{self, ApiState};
 use crate::audit::SealPolicy;
-use crate::auth::{Verifier, VerifierOptions};
-use crate::config::ServeConfig;
+use crate::auth::sign_in::Provider;
+use crate::auth::{IssuerConfig, Verifier, VerifierOptions};
+use crate::config::{ServeConfig, public_origin};
 use crate::db::Db;
 use crate::listing::served::ListingCheck;
 use crate::listing::{Registry, RegistryKeys};
@@ -20,6 +21,7 @@ use crate::pseudonym::PseudonymKey;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::server::Server;
 use crate::sites::Scheme;
+use crate::web::Web;
 
 /// Everything `serve` needs, ready to listen.
 pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
@@ -58,6 +60,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         registry: Registry::new(db.clone(), keys.clone()),
         runtime: runtime.clone(),
         sites: config.sites.clone(),
+        web: Arc::new(web(config).await?),
     });
     Ok(Server::new(
         runtime,
@@ -70,6 +73,50 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
     )
     .sealing(audit_signer, SealPolicy::default())
     .watching(config.audit.misuse))
+}
+
+/// The pages' settings: the configured origin and sign-in providers, their
+/// endpoints discovered, their ID tokens verified with the keys of their
+/// `[[issuers]]` entry (kept fresh like the API's).
+async fn web(config: &ServeConfig) -> anyhow::Result<Web> {
+    let mut providers = Vec::with_capacity(config.sign_in.len());
+    let mut trusted = Vec::with_capacity(config.sign_in.len());
+    for provider in &config.sign_in {
+        providers.push(
+            Provider::discover(provider)
+                .await
+                .with_context(|| format!("reaching sign-in provider {:?}", provider.name))?,
+        );
+        let issuer = config
+            .issuers
+            .iter()
+            .find(|issuer| issuer.issuer == provider.issuer)
+            .context("a sign-in provider's issuer is configured (checked on load)")?;
+        trusted.push(IssuerConfig {
+            issuer: provider.issuer.clone(),
+            audience: provider.client_id.clone(),
+            population: provider.population,
+            keys: issuer.keys.clone(),
+        });
+    }
+    let id_tokens = Arc::new(
+        Verifier::load(&trusted, VerifierOptions::default())
+            .await
+            .context("loading the sign-in providers' keys")?,
+    );
+    crate::auth::refresh::spawn(id_tokens.clone(), &trusted);
+    let origin = match &config.public_url {
+        Some(url) => public_origin(url).map_err(anyhow::Error::msg)?,
+        None => format!("https://{}", config.listen),
+    };
+    Ok(Web {
+        origin,
+        secure_cookies: true,
+        providers,
+        demo: Vec::new(),
+        id_tokens,
+        http: crate::auth::sign_in::http_client(),
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -32,6 +32,9 @@ use crate::service::Service;
 use crate::sessions;
 use crate::sites::{self, Scheme, ServiceSites};
 
+/// How often expired sessions and codes are removed.
+const SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What a running platform serves.
 pub struct Server {
     runtime: Arc<Runtime>,
@@ -50,6 +53,8 @@ pub struct Server {
     _sealer: Option<Sealer>,
     /// Evaluates the misuse rules on theirs.
     _watch: Option<misuse::Watch>,
+    /// Removes expired sessions.
+    _sweeper: sessions::Sweeper,
 }
 
 impl Server {
@@ -69,6 +74,7 @@ impl Server {
             killswitch::PERIOD,
         );
         Server {
+            _sweeper: sessions::Sweeper::spawn(db.clone(), SWEEP_PERIOD),
             services: Arc::new(LoadedServices::new(services, runtime.clone(), db.clone())),
             _kill_switch: kill_switch,
             runtime,
@@ -139,7 +145,13 @@ async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response 
                     open_session(&app, service, &query).await
                 }
                 Some(service) => {
-                    match session_patient(&app, service, session_cookie(&request)).await {
+                    match session_patient(
+                        &app,
+                        service,
+                        sessions::cookie(request.headers(), sessions::COOKIE).map(str::to_owned),
+                    )
+                    .await
+                    {
                         Ok(patient) => invoke(&app, service, &patient, request).await,
                         Err(response) => response,
                     }
@@ -228,19 +240,6 @@ async fn open_session(app: &Server, service: &Service, query: &str) -> Response 
             (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
         }
     }
-}
-
-/// The service session cookie a request carries, if any.
-fn session_cookie(request: &Request) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == sessions::COOKIE)
-        .map(|(_, value)| value.to_owned())
 }
 
 /// Who a request on a service's host acts for: the patient of its session

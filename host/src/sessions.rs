@@ -27,14 +27,26 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(15 * 60);
 pub const COOKIE: &str = "officine-service-session";
 
 /// A random secret, URL-safe: 256 bits from the system's generator.
-fn secret() -> String {
+pub(crate) fn secret() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the system's random generator works");
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The value of the cookie `name` in a request's headers, if any.
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value)
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -127,18 +139,52 @@ pub async fn patient(
 
 /// Removes expired codes and sessions.
 pub async fn sweep(db: &Db, now: i64) -> Result<u64> {
+    delete_expired(db, &["service_handshakes", "service_sessions"], now).await
+}
+
+/// Deletes the rows of `tables` (names fixed in the code) whose
+/// `expires_at` has passed.
+pub(crate) async fn delete_expired(db: &Db, tables: &[&'static str], now: i64) -> Result<u64> {
     let mut removed = 0;
-    for sql in [
-        "DELETE FROM service_handshakes WHERE expires_at <= $1",
-        "DELETE FROM service_sessions WHERE expires_at <= $1",
-    ] {
-        removed += sqlx::query(sql)
+    for table in tables {
+        let sql = format!("DELETE FROM {table} WHERE expires_at <= $1");
+        removed += sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now)
             .execute(db.pool())
             .await?
             .rows_affected();
     }
     Ok(removed)
+}
+
+/// Removes expired codes, sessions and sign-ins, of services' sites and of
+/// the pages, every `period` while it lives.
+pub struct Sweeper {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sweeper {
+    pub fn spawn(db: Db, period: Duration) -> Sweeper {
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = crate::model::now_millis();
+                let swept = tokio::try_join!(sweep(&db, now), crate::web::session::sweep(&db, now));
+                if let Err(error) = swept {
+                    tracing::error!(%error, "removing expired sessions failed");
+                }
+            }
+        });
+        Sweeper { task }
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 #[cfg(test)]

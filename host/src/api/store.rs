@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::{ApiError, ApiState};
 use crate::auth::PatientIdentity;
 use crate::listing::releases;
-use crate::model::now_millis;
+use crate::model::{PatientId, now_millis};
 use crate::sessions;
 use crate::sites;
 
@@ -70,17 +70,36 @@ pub async fn open(
     Query(to): Query<Landing>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let landing = landing(to.path.as_deref().unwrap_or("/"))?;
+    handshake(
+        &state,
+        &patient.subject,
+        &service,
+        to.path.as_deref(),
+        &headers,
+    )
+    .await
+}
+
+/// Sends `patient`'s browser to `service`'s own site, landing on `path`
+/// (default `/`), with a one-time code for a session there.
+pub async fn handshake(
+    state: &ApiState,
+    patient: &PatientId,
+    service: &str,
+    path: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let landing = landing(path.unwrap_or("/"))?;
     let listed = releases::serving(&state.db)
         .await?
         .into_iter()
         .find(|stored| stored.release.manifest().id().as_str() == service)
         .ok_or_else(|| ApiError::NotFound(format!("no listed service {service:?}")))?;
     let id = listed.release.manifest().id().clone();
-    let code = sessions::begin(&state.db, &patient.subject, &id, &landing, now_millis()).await?;
+    let code = sessions::begin(&state.db, patient, &id, &landing, now_millis()).await?;
     let site = state
         .sites
-        .origin(sites::label(id.as_str()), reached_on(&headers));
+        .origin(sites::label(id.as_str()), reached_on(headers));
     let location = format!("{site}{SESSION_PATH}?code={code}");
     Ok((
         StatusCode::SEE_OTHER,

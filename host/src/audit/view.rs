@@ -61,6 +61,21 @@ pub async fn for_patient(
     select.fetch_all(db, recorded).await
 }
 
+/// When each service's components last read or changed `patient`'s data, by
+/// service id (milliseconds): what "my services" shows beside each one.
+pub async fn last_accesses(db: &Db, patient: &PatientId) -> Result<BTreeMap<String, i64>> {
+    db.audit().flush().await?;
+    let rows = Select::new(
+        "SELECT service_id, MAX(at) FROM audit_events \
+         WHERE patient_id = $1 AND service_id IS NOT NULL AND outcome = 'allowed' \
+         GROUP BY service_id",
+    )
+    .bind(patient.as_str())
+    .fetch_all(db, |row| Ok((row.text(0)?, row.int(1)?)))
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 fn recorded(row: &dyn crate::db::read::Row) -> Result<Recorded> {
     let body = row.text(1)?;
     let event = Event::from_entry(&body).ok_or_else(|| DbError::Corrupt {

@@ -87,25 +87,19 @@ impl KeySource {
 
 /// Fetches and checks a JWKS document.
 async fn fetch_jwks(url: &str) -> Result<KeySet, ConfigError> {
+    let text = fetch_text(url, MAX_JWKS_BYTES).await?;
+    KeySet::from_jwks_json(&text)
+}
+
+/// Fetches a document that decides who is trusted (a key set, a provider's
+/// metadata): over HTTPS only, but on loopback, never following a
+/// redirect, at most `limit` bytes.
+pub(crate) async fn fetch_text(url: &str, limit: usize) -> Result<String, ConfigError> {
     let fail = |reason: String| ConfigError::Fetch {
         url: url.to_owned(),
         reason,
     };
-    let parsed = reqwest::Url::parse(url).map_err(|e| fail(e.to_string()))?;
-    let loopback = match parsed.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_matches(|c| c == '[' || c == ']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    };
-    // Keys decide who is trusted: never over a channel anyone could alter.
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(fail(
-            "only https URLs are fetched (http on loopback only)".into(),
-        ));
-    }
+    let parsed = trusted_url(url).map_err(fail)?;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
@@ -122,12 +116,29 @@ async fn fetch_jwks(url: &str) -> Result<KeySet, ConfigError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(fail(format!("larger than {MAX_JWKS_BYTES} bytes")));
+        if body.len() > limit {
+            return Err(fail(format!("larger than {limit} bytes")));
         }
     }
-    let text = String::from_utf8(body).map_err(|_| fail("not UTF-8".into()))?;
-    KeySet::from_jwks_json(&text)
+    String::from_utf8(body).map_err(|_| fail("not UTF-8".into()))
+}
+
+/// `url`, if it is one trust may travel over: HTTPS, or HTTP on a loopback
+/// address, where no one else can alter it.
+pub(crate) fn trusted_url(url: &str) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let loopback = match parsed.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        return Err("only https URLs are fetched (http on loopback only)".into());
+    }
+    Ok(parsed)
 }
 
 /// One verification key of an issuer.

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod keys;
 pub mod oauth;
 pub mod refresh;
+pub mod sign_in;
 pub mod verify;
 
 pub use dev_issuer::DevIssuer;

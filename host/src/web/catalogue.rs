@@ -11,7 +11,8 @@ use officine_policy::{Resource, Scope};
 use officine_registry::{Manifest, MedicalDevice, Purpose};
 use serde::Deserialize;
 
-use super::layout::{self, Here, Section};
+use super::layout::{self, Here, Section, View};
+use super::session::Visitor;
 use super::text::{self, Lang};
 use crate::api::ApiState;
 
@@ -102,7 +103,11 @@ fn categories(manifest: &Manifest) -> BTreeSet<Resource> {
 }
 
 /// `GET /catalogue`.
-pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQuery>) -> Response {
+pub async fn page(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    Query(query): Query<CatalogueQuery>,
+) -> Response {
     let here = Here {
         path: "/catalogue",
         query: vec![
@@ -116,6 +121,7 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
         Ok(lang) => lang,
         Err(response) => return response,
     };
+    let view = View::new(lang, visitor.signed_in(), here);
     let text = lang.text();
     let Some(filters) = Filters::parse(&query) else {
         let main = html! {
@@ -123,7 +129,7 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
             p.error role="alert" { (text.bad_filter) }
             (form(lang, &query))
         };
-        let markup = layout::page(lang, Section::Catalogue, text.catalogue_title, &here, main);
+        let markup = layout::page(&view, Section::Catalogue, text.catalogue_title, main);
         return (StatusCode::BAD_REQUEST, markup).into_response();
     };
     let serving = match super::listed(&state).await {
@@ -146,7 +152,7 @@ pub async fn page(State(state): State<ApiState>, Query(query): Query<CatalogueQu
             }
         }
     };
-    layout::page(lang, Section::Catalogue, text.catalogue_title, &here, main).into_response()
+    layout::page(&view, Section::Catalogue, text.catalogue_title, main).into_response()
 }
 
 /// The search and the filters, showing what was asked.

@@ -6,18 +6,62 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::Lang;
+use super::session::SignedIn;
+use crate::auth::Identity;
 
 /// The pages the navigation names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Catalogue,
+    MyServices,
+    Accesses,
+    SignIn,
 }
 
-/// A whole page: `title`, shown in `lang`, around `main`; `here` offers
-/// the same page, with the same query, in the other language.
-pub fn page(lang: Lang, section: Section, title: &str, here: &Here<'_>, main: Markup) -> Markup {
+/// What every page is shown with: its language, who reads it, where it is.
+pub struct View<'a> {
+    pub lang: Lang,
+    pub visitor: Option<&'a SignedIn>,
+    pub here: Here<'a>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(lang: Lang, visitor: Option<&'a SignedIn>, here: Here<'a>) -> View<'a> {
+        View {
+            lang,
+            visitor,
+            here,
+        }
+    }
+
+    /// A link to `path` of the platform, in this page's language.
+    pub fn link(&self, path: &str) -> String {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{separator}lang={}", self.lang.code())
+    }
+}
+
+/// Who is signed in, as the header names them.
+pub fn who(lang: Lang, signed_in: &SignedIn) -> String {
+    let text = lang.text();
+    match &signed_in.identity {
+        Identity::Patient(patient) => format!("{} {}", text.patient, patient.subject),
+        Identity::Professional(professional) => {
+            format!("{} {}", text.professional, professional.rpps)
+        }
+        Identity::Editor(editor) => format!("{} {}", text.editor, editor.organisation),
+        Identity::Regulator(regulator) => format!("{} {}", text.regulator, regulator.subject),
+    }
+}
+
+/// A whole page: `title`, in the view's language, around `main`; the
+/// header offers the same page, with the same query, in the other language.
+pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Markup {
+    let lang = view.lang;
     let text = lang.text();
     let other = lang.other();
+    let current = |s: Section| (s == section).then_some("page");
+    let patient = view.visitor.and_then(SignedIn::patient).is_some();
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -30,20 +74,43 @@ pub fn page(lang: Lang, section: Section, title: &str, here: &Here<'_>, main: Ma
             body {
                 a.skip href="#contenu" { (text.skip) }
                 header {
-                    p.brand { a href=(format!("/catalogue?lang={}", lang.code())) { "Officine" } }
+                    p.brand { a href=(view.link("/catalogue")) { "Officine" } }
                     nav aria-label=(text.main_nav) {
                         ul {
                             li {
-                                a href=(format!("/catalogue?lang={}", lang.code()))
-                                  aria-current=[(section == Section::Catalogue).then_some("page")] {
-                                    (text.catalogue)
+                                a href=(view.link("/catalogue"))
+                                  aria-current=[current(Section::Catalogue)] { (text.catalogue) }
+                            }
+                            @if patient {
+                                li {
+                                    a href=(view.link("/mes-services"))
+                                      aria-current=[current(Section::MyServices)] { (text.my_services) }
+                                }
+                                li {
+                                    a href=(view.link("/mes-acces"))
+                                      aria-current=[current(Section::Accesses)] { (text.accesses) }
                                 }
                             }
                         }
                     }
-                    p {
-                        a href=(here.in_lang(other)) lang=(other.code()) hreflang=(other.code()) {
-                            (other.text().name)
+                    div.account {
+                        @if let Some(signed_in) = view.visitor {
+                            p { (who(lang, signed_in)) }
+                            form method="post" action="/deconnexion" {
+                                input type="hidden" name="csrf" value=(signed_in.csrf);
+                                input type="hidden" name="lang" value=(lang.code());
+                                button.quiet type="submit" { (text.sign_out) }
+                            }
+                        } @else {
+                            p {
+                                a href=(sign_in_link(lang, view.here.path))
+                                  aria-current=[current(Section::SignIn)] { (text.sign_in) }
+                            }
+                        }
+                        p {
+                            a href=(view.here.in_lang(other)) lang=(other.code()) hreflang=(other.code()) {
+                                (other.text().name)
+                            }
                         }
                     }
                 }
@@ -54,15 +121,34 @@ pub fn page(lang: Lang, section: Section, title: &str, here: &Here<'_>, main: Ma
     }
 }
 
+/// The sign-in page, to come back to `path` once signed in.
+pub fn sign_in_link(lang: Lang, path: &str) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("lang", lang.code());
+    if path != "/connexion" {
+        url.append_pair("retour", path);
+    }
+    format!("/connexion?{}", url.finish())
+}
+
 /// Where a page is: its path and the query it was asked with, but for the
 /// language.
+#[derive(Debug, Clone)]
 pub struct Here<'a> {
     pub path: &'a str,
     pub query: Vec<(&'a str, &'a str)>,
 }
 
-impl Here<'_> {
-    fn in_lang(&self, lang: Lang) -> String {
+impl<'a> Here<'a> {
+    /// `path`, asked without a query.
+    pub fn at(path: &'a str) -> Here<'a> {
+        Here {
+            path,
+            query: Vec::new(),
+        }
+    }
+
+    pub fn in_lang(&self, lang: Lang) -> String {
         let mut url = form_urlencoded::Serializer::new(String::new());
         for (name, value) in &self.query {
             if *name != "lang" && !value.is_empty() {
@@ -75,16 +161,16 @@ impl Here<'_> {
 }
 
 /// A page that says what went wrong with the request, with `status`.
-pub fn problem(lang: Lang, here: &Here<'_>, status: StatusCode, message: &str) -> Response {
-    let text = lang.text();
+pub fn problem(view: &View<'_>, status: StatusCode, message: &str) -> Response {
+    let text = view.lang.text();
     let main = html! {
-        h1 { (text.catalogue_title) }
+        h1 { (text.problem_title) }
         p.error role="alert" { (message) }
-        p { a href=(format!("/catalogue?lang={}", lang.code())) { (text.back) } }
+        p { a href=(view.link("/catalogue")) { (text.back) } }
     };
     (
         status,
-        page(lang, Section::Catalogue, text.catalogue_title, here, main),
+        page(view, Section::Catalogue, text.problem_title, main),
     )
         .into_response()
 }
@@ -97,11 +183,7 @@ pub fn problem(lang: Lang, here: &Here<'_>, status: StatusCode, message: &str) -
 )]
 pub fn lang(code: &str, here: &Here<'_>) -> Result<Lang, Response> {
     Lang::parse(Some(code)).ok_or_else(|| {
-        problem(
-            Lang::Fr,
-            here,
-            StatusCode::BAD_REQUEST,
-            Lang::Fr.text().bad_lang,
-        )
+        let view = View::new(Lang::Fr, None, here.clone());
+        problem(&view, StatusCode::BAD_REQUEST, Lang::Fr.text().bad_lang)
     })
 }

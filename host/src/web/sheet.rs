@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{self, Here, Section};
-use super::text;
+use super::layout::{self, Here, Section, View};
+use super::session::Visitor;
+use super::{consent_form, text};
 use crate::api::ApiState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +22,7 @@ pub struct SheetQuery {
 /// `GET /catalogue/{service}`.
 pub async fn page(
     State(state): State<ApiState>,
+    visitor: Visitor,
     Path(service): Path<String>,
     Query(query): Query<SheetQuery>,
 ) -> Response {
@@ -33,8 +35,21 @@ pub async fn page(
         Ok(lang) => lang,
         Err(response) => return response,
     };
+    let view = View::new(lang, visitor.signed_in(), here);
+    render(&state, &view, &service, None).await
+}
+
+/// The sheet of `service`; `problem` says what was wrong with a consent
+/// the visitor just sent (and makes the answer a 400).
+pub async fn render(
+    state: &ApiState,
+    view: &View<'_>,
+    service: &str,
+    problem: Option<&str>,
+) -> Response {
+    let lang = view.lang;
     let text = lang.text();
-    let serving = match super::listed(&state).await {
+    let serving = match super::listed(state).await {
         Ok(serving) => serving,
         Err(response) => return response,
     };
@@ -42,9 +57,13 @@ pub async fn page(
         .iter()
         .find(|stored| stored.release.manifest().id().as_str() == service)
     else {
-        return layout::problem(lang, &here, StatusCode::NOT_FOUND, text.no_such_service);
+        return layout::problem(view, StatusCode::NOT_FOUND, text.no_such_service);
     };
     let manifest = stored.release.manifest();
+    let consent = match consent_form::for_sheet(state, view, manifest, problem).await {
+        Ok(consent) => consent,
+        Err(response) => return response,
+    };
     let sheet = manifest.consent();
     let listed = (text.listed)(
         &text::day(lang, stored.updated_at),
@@ -84,6 +103,15 @@ pub async fn page(
         ul { @for legal in sheet.legal() { li { (legal) } } }
         h2 { (text.accessibility) }
         p { (sheet.accessibility()) }
+        (consent)
     };
-    layout::page(lang, Section::Catalogue, manifest.name(), &here, main).into_response()
+    let status = match problem {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
+    (
+        status,
+        layout::page(view, Section::Catalogue, manifest.name(), main),
+    )
+        .into_response()
 }

@@ -56,9 +56,11 @@ fn kit() -> &'static Path {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
         let kit = target_dir().join("browser");
         std::fs::create_dir_all(&kit).unwrap();
-        for file in ["package.json", "package-lock.json", "check-pages.mjs"] {
-            std::fs::copy(source.join(file), kit.join(file))
-                .unwrap_or_else(|e| panic!("copying {file}: {e}"));
+        for entry in std::fs::read_dir(&source).unwrap() {
+            let file = entry.unwrap().path();
+            let name = file.file_name().unwrap();
+            std::fs::copy(&file, kit.join(name))
+                .unwrap_or_else(|e| panic!("copying {}: {e}", file.display()));
         }
         let lock = std::fs::read_to_string(kit.join("package-lock.json")).unwrap();
         let stamp = kit.join("node_modules/installed-lock.json");
@@ -87,43 +89,59 @@ struct Checked {
     serious: Vec<String>,
 }
 
-/// Opens each `(name, url)` page in Chromium; saves `TARGET/screenshots/<name>.png`.
-fn check_pages(pages: &[(&str, String)]) -> Vec<Checked> {
+/// Runs one of the kit's scripts in Chromium with `args` after the
+/// screenshots' directory; returns the JSON line it printed for each page.
+fn run_script(script: &str, args: &[String]) -> Vec<Value> {
     let chromium = chromium();
     let kit = kit();
     let shots = target_dir().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let output = run(
         Command::new("node")
-            .arg(kit.join("check-pages.mjs"))
+            .arg(kit.join(script))
             .arg(&shots)
-            .args(pages.iter().map(|(name, url)| format!("{name}={url}")))
+            .args(args)
             .env("CHROMIUM", chromium)
             .current_dir(kit),
-        "checking pages in Chromium",
+        &format!("running {script} in Chromium"),
     );
     let lines = String::from_utf8(output.stdout).unwrap();
-    let checked: Vec<Checked> = lines
+    lines
         .lines()
-        .map(|line| {
-            let page: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            let text = |key: &str| page[key].as_str().unwrap_or_default().to_owned();
-            Checked {
-                status: page["status"].as_u64().unwrap_or_default(),
-                title: text("title"),
-                lang: text("lang"),
-                origin: text("origin"),
-                serious: page["violations"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-                    .map(|v| v["id"].as_str().unwrap().to_owned())
-                    .collect(),
-            }
-        })
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+impl Checked {
+    fn of(page: &Value) -> Checked {
+        let text = |key: &str| page[key].as_str().unwrap_or_default().to_owned();
+        Checked {
+            status: page["status"].as_u64().unwrap_or_default(),
+            title: text("title"),
+            lang: text("lang"),
+            origin: text("origin"),
+            serious: page["violations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+                .map(|v| v["id"].as_str().unwrap().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Opens each `(name, url)` page in Chromium; saves `TARGET/screenshots/<name>.png`.
+fn check_pages(pages: &[(&str, String)]) -> Vec<Checked> {
+    let args: Vec<String> = pages
+        .iter()
+        .map(|(name, url)| format!("{name}={url}"))
         .collect();
-    assert_eq!(checked.len(), pages.len(), "{lines}");
+    let checked: Vec<Checked> = run_script("check-pages.mjs", &args)
+        .iter()
+        .map(Checked::of)
+        .collect();
+    assert_eq!(checked.len(), pages.len());
     checked
 }
 
@@ -183,4 +201,93 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
         format!("http://weight-tracker.svc.localhost:{port}")
     );
     assert_ne!(tracker.origin, index.origin);
+}
+
+/// The patient's journey, clicked through in Chromium: signing in with the
+/// demonstration identity (the code flow with PKCE against the development
+/// issuer), narrowing the weight tracker's consent to two boxes with an end
+/// date, using it on its own site, finding its reads in the access history,
+/// revoking, and finding it refused. Every page passes the accessibility
+/// check.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes() {
+    let server = Server::start().await;
+    let port = server.addr.port();
+    let platform = format!("http://127.0.0.1:{port}");
+    let until = (time::OffsetDateTime::now_utc() + time::Duration::days(60)).date();
+    let args = vec![
+        platform.clone(),
+        "fr.officine.weight-tracker".to_owned(),
+        "Suivi du poids".to_owned(),
+        until.to_string(),
+    ];
+    let steps = tokio::task::spawn_blocking(move || run_script("patient-journey.mjs", &args))
+        .await
+        .unwrap();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no step {name}: {steps:?}"))
+    };
+    for page in &steps {
+        let checked = Checked::of(page);
+        assert!(checked.serious.is_empty(), "{page}");
+    }
+    assert_eq!(Checked::of(step("sign-in")).status, 200);
+    assert_eq!(
+        Checked::of(step("my-services")).title,
+        "Mes services — Officine"
+    );
+    assert_eq!(
+        step("consent-form")["boxes"],
+        5,
+        "one box per requested scope"
+    );
+    let given = step("consent-given");
+    assert!(
+        given["confirmation"]
+            .as_str()
+            .unwrap()
+            .contains("Votre accord à Suivi du poids est enregistré"),
+        "{given}"
+    );
+    assert_eq!(
+        given["may"],
+        serde_json::json!(["Voir : vos mesures (poids)", "Voir : vos mesures (taille)"]),
+        "only the boxes left ticked"
+    );
+    let service = Checked::of(step("service"));
+    assert_eq!(service.status, 200);
+    assert_eq!(service.title, "Suivi du poids");
+    assert_eq!(
+        service.origin,
+        format!("http://weight-tracker.svc.localhost:{port}"),
+        "the service's output on an origin of its own"
+    );
+    let rows = step("accesses")["rows"].as_array().unwrap().clone();
+    assert!(
+        rows.iter().any(|row| {
+            let row = row.as_str().unwrap();
+            row.contains("Suivi du poids (composant") && row.contains("Consultation — vos mesures")
+        }),
+        "the service's reads are in the history: {rows:?}"
+    );
+    assert!(
+        step("revoked")["confirmation"]
+            .as_str()
+            .unwrap()
+            .contains("il n'accède plus à vos données")
+    );
+    assert_eq!(step("service-after-revoke")["status"], 403);
+
+    // What the pages did is what is stored.
+    let grant = officine_host::db::grants::current(
+        &server.db,
+        &officine_host::model::PatientId::new("demo"),
+        &officine_host::model::ServiceId::new("fr.officine.weight-tracker").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(grant.is_none(), "revoked: {grant:?}");
 }

@@ -31,4 +31,5 @@ mod pages;
 mod platform;
 mod schema;
 mod serve;
+mod sign_in;
 mod weight_tracker;

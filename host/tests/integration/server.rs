@@ -21,9 +21,12 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Server {
         let data = tempfile::tempdir().unwrap();
+        // Bound first: sign-ins come back to the real port.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let options = DevOptions {
             data_dir: data.path().join("officine-data"),
-            listen: "127.0.0.1:0".parse().unwrap(),
+            listen: addr,
             services: Vec::new(),
             examples: true,
             database: match crate::BACKEND {
@@ -36,8 +39,6 @@ impl Server {
         // audit queue.
         let db = app.db().clone();
         assert_eq!(db.backend(), crate::BACKEND);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app.router()).await.unwrap();
         });
@@ -52,11 +53,9 @@ impl Server {
 
     /// A token from the development issuer, as `officine dev token` mints it.
     pub fn token(&self, hint: &str) -> String {
-        let issuer = DevIssuer::load_or_create(
-            &self.data,
-            officine_host::dev::dev_issuer_url("127.0.0.1:0".parse().unwrap()),
-        )
-        .unwrap();
+        let issuer =
+            DevIssuer::load_or_create(&self.data, officine_host::dev::dev_issuer_url(self.addr))
+                .unwrap();
         let identity = parse_login_hint(hint, None).unwrap();
         issuer.mint(&identity, std::time::Duration::from_secs(600))
     }
@@ -106,6 +105,11 @@ impl Server {
             self.addr
         );
         self.raw(&request).await
+    }
+
+    /// One whole HTTP/1.1 request, as written.
+    pub async fn raw_request(&self, request: &str) -> (u16, Vec<(String, String)>, String) {
+        self.raw(request).await
     }
 
     async fn raw(&self, request: &str) -> (u16, Vec<(String, String)>, String) {

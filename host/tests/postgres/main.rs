@@ -70,3 +70,7 @@ mod auth;
 mod fhir;
 #[path = "../integration/schema.rs"]
 mod schema;
+
+// The pages: signing in, sessions, and a patient's consent from the pages.
+#[path = "../integration/sign_in.rs"]
+mod sign_in;

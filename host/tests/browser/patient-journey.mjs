@@ -1,0 +1,67 @@
+// A patient's journey through the pages, as a person clicks it: sign in
+// with the demonstration identity, narrow a service's consent, use the
+// service on its own site, find its reads in the access history, revoke,
+// and find the service refused. Each step is reported (see report.mjs).
+//
+//   node patient-journey.mjs SCREENSHOT_DIR PLATFORM_URL SERVICE_ID SERVICE_NAME UNTIL
+import { chromium } from 'playwright-core';
+import { launchOptions, report } from './report.mjs';
+
+const [shots, platform, service, name, until] = process.argv.slice(2);
+const browser = await chromium.launch(launchOptions());
+try {
+  const context = await browser.newContext({ locale: 'fr-FR', bypassCSP: true });
+  const page = await context.newPage();
+  const step = (label, status, extra) => report(page, shots, label, status, extra);
+
+  let response = await page.goto(`${platform}/connexion`);
+  await step('sign-in', response.status());
+  await page.getByRole('button', { name: 'Camille Martin — patiente de démonstration' }).click();
+  await page.waitForURL('**/mes-services?**');
+  await step('my-services', 200);
+
+  response = await page.goto(`${platform}/catalogue/${service}`);
+  const boxes = page.getByRole('checkbox');
+  const total = await boxes.count();
+  // Keep the first two; untick the rest; end the grant on UNTIL.
+  for (let i = 2; i < total; i++) await boxes.nth(i).uncheck();
+  await page.getByLabel('Jusqu\'au (inclus)').fill(until);
+  await step('consent-form', response.status(), { boxes: total });
+  await page.getByRole('button', { name: 'Donner mon accord' }).click();
+  await page.waitForURL('**/mes-services?**');
+  await step('consent-given', 200, {
+    confirmation: await page.getByRole('status').first().innerText(),
+    may: await page.locator('article', { hasText: name }).getByRole('listitem').allInnerTexts(),
+  });
+
+  const [opened] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/' && r.request().isNavigationRequest()),
+    page.getByRole('link', { name: `Ouvrir ${name}`, exact: true }).click(),
+  ]);
+  await page.waitForLoadState('load');
+  const serviceUrl = page.url();
+  await step('service', opened.status());
+
+  response = await page.goto(`${platform}/mes-acces?service=${service}`);
+  await step('accesses', response.status(), {
+    rows: await page.locator('tbody tr').allInnerTexts(),
+  });
+
+  response = await page.goto(`${platform}/mes-services`);
+  await page.getByRole('button', { name: `Retirer mon accord ${name}`, exact: true }).click();
+  await page.waitForURL('**/mes-services?**');
+  await step('revoked', 200, {
+    confirmation: await page.getByRole('status').first().innerText(),
+  });
+
+  response = await page.goto(serviceUrl);
+  console.log(JSON.stringify({
+    name: 'service-after-revoke',
+    url: page.url(),
+    status: response.status(),
+    body: await page.locator('body').innerText(),
+    violations: [],
+  }));
+} finally {
+  await browser.close();
+}

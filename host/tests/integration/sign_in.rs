@@ -1,0 +1,514 @@
+//! Signing in to the pages over HTTP, as a browser does it: OpenID
+//! Connect's code flow with PKCE against the development issuer, the
+//! session cookie, forms that only the platform's own pages can send, and a
+//! patient granting, narrowing and revoking from the pages.
+
+use std::collections::BTreeMap;
+
+use officine_host::db::grants;
+use officine_host::model::{PatientId, ServiceId};
+
+use crate::server::{Server, header};
+
+const TRACKER: &str = "fr.officine.weight-tracker";
+
+/// A browser: the cookies each host set, sent back to that host.
+struct Browser<'a> {
+    server: &'a Server,
+    cookies: BTreeMap<(String, String), String>,
+}
+
+/// An answer: status, headers (lowercase names), body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a Server) -> Browser<'a> {
+        Browser {
+            server,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn platform(&self) -> String {
+        format!("127.0.0.1:{}", self.server.addr.port())
+    }
+
+    fn cookie_header(&self, host: &str) -> Vec<(String, String)> {
+        let cookies: Vec<String> = self
+            .cookies
+            .iter()
+            .filter(|((h, _), _)| h == host)
+            .map(|((_, name), value)| format!("{name}={value}"))
+            .collect();
+        if cookies.is_empty() {
+            Vec::new()
+        } else {
+            vec![("Cookie".to_owned(), cookies.join("; "))]
+        }
+    }
+
+    fn keep_cookies(&mut self, host: &str, headers: &[(String, String)]) {
+        for (name, value) in headers {
+            if name != "set-cookie" {
+                continue;
+            }
+            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+            let (cookie, content) = pair.split_once('=').unwrap();
+            let key = (host.to_owned(), cookie.to_owned());
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(&key);
+            } else {
+                self.cookies.insert(key, content.to_owned());
+            }
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        host: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
+        let mut lines: Vec<(String, String)> = self.cookie_header(host);
+        lines.extend(
+            extra
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        if method == "POST" {
+            lines.push((
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+        }
+        let head: String = lines.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{head}Content-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let answer = self.server.raw_request(&request).await;
+        self.keep_cookies(host, &answer.1);
+        answer
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let host = self.platform();
+        self.send("GET", &host, path, &[], "").await
+    }
+
+    /// A form posted from the platform's own page.
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let host = self.platform();
+        let origin = format!("http://{host}");
+        let body = encode(form);
+        self.send("POST", &host, path, &[("Origin", &origin)], &body)
+            .await
+    }
+
+    /// Follows a `Location` on the platform (an absolute URL of it, or a path).
+    async fn follow(&mut self, answer: &Answer) -> Answer {
+        let location = header(&answer.1, "location").expect("a redirect");
+        let origin = format!("http://{}", self.platform());
+        let path = location
+            .strip_prefix(&origin)
+            .unwrap_or(location)
+            .to_owned();
+        assert!(path.starts_with('/'), "stays on the platform: {location}");
+        self.get(&path).await
+    }
+
+    /// Signs in as `who` (a demonstration identity) through the whole flow.
+    async fn sign_in(&mut self, who: &str) -> Answer {
+        let (_, _, page) = self.get("/connexion").await;
+        let csrf = hidden(&page, "csrf");
+        let to_issuer = self
+            .post(
+                "/connexion",
+                &[
+                    ("csrf", &csrf),
+                    ("lang", "fr"),
+                    ("retour", ""),
+                    ("who", who),
+                ],
+            )
+            .await;
+        assert_eq!(to_issuer.0, 303, "{}", to_issuer.2);
+        let back = self.follow(&to_issuer).await;
+        assert_eq!(back.0, 303, "the issuer answers with a code: {}", back.2);
+        self.follow(&back).await
+    }
+}
+
+fn encode(form: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish()
+}
+
+/// The value of the first hidden field `name` of a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name}: {page}"))
+        + marker.len();
+    page[start..][..page[start..].find('"').unwrap()].to_owned()
+}
+
+fn set_cookie<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.as_str())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+async fn tracker_grant(server: &Server) -> Option<grants::StoredGrant> {
+    grants::current(
+        &server.db,
+        &PatientId::new("demo"),
+        &ServiceId::new(TRACKER).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_runs_the_code_flow_and_opens_a_session_for_this_browser_only() {
+    let server = Server::start().await;
+    let mut browser = Browser::new(&server);
+
+    // Without a session, a patient's page sends to the sign-in page.
+    let (status, headers, _) = browser.get("/mes-services").await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        header(&headers, "location"),
+        Some("/connexion?lang=fr&retour=%2Fmes-services")
+    );
+
+    let (status, headers, page) = browser.get("/connexion").await;
+    assert_eq!(status, 200, "{page}");
+    let bound = set_cookie(&headers, "officine-sign-in").unwrap();
+    assert!(
+        bound.contains("HttpOnly") && bound.contains("SameSite=Lax"),
+        "{bound}"
+    );
+    assert!(page.contains("Camille Martin"), "{page}");
+    let csrf = hidden(&page, "csrf");
+
+    // A form without this page's token, or from another site, does nothing.
+    let forged = [
+        ("csrf", "forged"),
+        ("lang", "fr"),
+        ("retour", ""),
+        ("who", "patient:demo"),
+    ];
+    let (status, _, page) = browser.post("/connexion", &forged).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("Ce formulaire a expiré"), "{page}");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("retour", ""),
+        ("who", "patient:demo"),
+    ];
+    let host = browser.platform();
+    let body = encode(&form);
+    let (status, _, _) = browser
+        .send(
+            "POST",
+            &host,
+            "/connexion",
+            &[("Origin", "http://weight-tracker.svc.localhost")],
+            &body,
+        )
+        .await;
+    assert_eq!(status, 403);
+    // An identity the page does not offer starts nothing.
+    let (status, _, _) = browser
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("who", "patient:someone-else"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // The flow: to the issuer with PKCE, back with a code.
+    let to_issuer = browser.post("/connexion", &form).await;
+    assert_eq!(to_issuer.0, 303);
+    let location = header(&to_issuer.1, "location").unwrap();
+    for part in [
+        "/dev-issuer/authorize?response_type=code",
+        "client_id=officine-web-patient",
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+        "login_hint=patient%3Ademo",
+    ] {
+        assert!(location.contains(part), "{part} in {location}");
+    }
+    let back = browser.follow(&to_issuer).await;
+    let callback = header(&back.1, "location").unwrap().to_owned();
+    assert!(callback.contains("/connexion/retour?code="), "{callback}");
+
+    // Another browser cannot finish this sign-in, and the try spends it.
+    let mut other = Browser::new(&server);
+    other.get("/connexion").await;
+    let path = callback.split_once(&host).unwrap().1;
+    let (status, headers, page) = other.get(path).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(set_cookie(&headers, "officine-session").is_none());
+    let (status, headers, _) = browser.get(path).await;
+    assert_eq!(status, 400, "a sign-in ends once");
+    assert!(set_cookie(&headers, "officine-session").is_none());
+
+    // A whole sign-in: the session cookie, confined.
+    let (status, headers, page) = browser.sign_in("patient:demo").await;
+    assert_eq!(status, 200, "{page}");
+    let session = set_cookie(&headers, "officine-session").unwrap();
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain HTTP on loopback in officine dev"
+    );
+    assert!(page.contains("url=/mes-services?lang=fr"), "{page}");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM web_sessions")
+        .fetch_all(server.db.pool())
+        .await
+        .unwrap();
+    let token = session
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    assert!(!stored.iter().any(|h| h == token), "only a hash is stored");
+
+    let (status, _, page) = browser.get("/mes-services").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Suivi du poids"), "{page}");
+    // Not a regulator's page, nor a patient's for a regulator.
+    let mut regulator = Browser::new(&server);
+    regulator.sign_in("regulator:demo").await;
+    let (status, _, page) = regulator.get("/mes-services").await;
+    assert_eq!(status, 403, "{page}");
+
+    // Signing out ends the session, here and for any copy of its cookie.
+    let (_, _, page) = browser.get("/catalogue").await;
+    let csrf = hidden(&page, "csrf");
+    let copy = browser.cookies.clone();
+    let (status, headers, _) = browser
+        .post("/deconnexion", &[("csrf", &csrf), ("lang", "fr")])
+        .await;
+    assert_eq!(status, 303);
+    assert!(set_cookie(&headers, "officine-session").is_some_and(|c| c.contains("Max-Age=0")));
+    browser.cookies = copy;
+    let (status, _, _) = browser.get("/mes-services").await;
+    assert_eq!(status, 303, "the old cookie opens nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_narrows_uses_and_revokes_a_grant_from_the_pages() {
+    let server = Server::start().await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in("patient:demo").await;
+    let before = tracker_grant(&server).await.unwrap();
+
+    let sheet = format!("/catalogue/{TRACKER}");
+    let (status, _, page) = browser.get(&sheet).await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = hidden(&page, "csrf");
+    let scopes: Vec<String> = page
+        .match_indices("name=\"scope\" value=\"")
+        .map(|(at, marker)| {
+            let rest = &page[at + marker.len()..];
+            rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+        })
+        .collect();
+    assert_eq!(
+        scopes.len(),
+        before.grant.scopes().len(),
+        "one box per requested scope"
+    );
+    assert_eq!(
+        page.matches(" checked").count(),
+        scopes.len(),
+        "all granted now"
+    );
+
+    // Bad forms change nothing.
+    let consent = format!("{sheet}/consentement");
+    let until = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    let until = until.to_string();
+    for (form, status, says) in [
+        (
+            vec![("csrf", csrf.as_str()), ("lang", "fr"), ("until", &until)],
+            400,
+            "Cochez au moins une autorisation",
+        ),
+        (
+            vec![
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("scope", &scopes[0]),
+                ("until", "2001-01-01"),
+            ],
+            400,
+            "Choisissez une date de fin",
+        ),
+        (
+            vec![
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("scope", "measures.write:height"),
+                ("until", &until),
+            ],
+            400,
+            "n'a pas pu être enregistré",
+        ),
+        (
+            vec![
+                ("csrf", "forged"),
+                ("lang", "fr"),
+                ("scope", &scopes[0]),
+                ("until", &until),
+            ],
+            403,
+            "Ce formulaire a expiré",
+        ),
+    ] {
+        let (got, _, page) = browser.post(&consent, &form).await;
+        assert_eq!(got, status, "{form:?}: {page}");
+        assert!(page.contains(says), "{form:?}: {says} in {page}");
+        assert_eq!(
+            tracker_grant(&server).await.unwrap().revision,
+            before.revision,
+            "{form:?} changed the grant"
+        );
+    }
+
+    // A narrowed consent: the first box only, for 30 days.
+    let (status, headers, _) = browser
+        .post(
+            &consent,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("scope", &scopes[0]),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        header(&headers, "location"),
+        Some(format!("/mes-services?accorde={TRACKER}&lang=fr").as_str())
+    );
+    let narrowed = tracker_grant(&server).await.unwrap();
+    assert_eq!(narrowed.grant.id(), before.grant.id());
+    assert_eq!(
+        narrowed
+            .grant
+            .scopes()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        vec![scopes[0].clone()]
+    );
+    let (_, _, page) = browser
+        .get(&format!("/mes-services?accorde={TRACKER}"))
+        .await;
+    assert!(
+        page.contains("Votre accord à Suivi du poids est enregistré."),
+        "{page}"
+    );
+    assert!(page.contains(&until_fr(&until)), "the end date: {page}");
+
+    // Opening the service: to its own site, with a session of its own.
+    let (status, headers, _) = browser
+        .get(&format!("/mes-services/{TRACKER}/ouvrir"))
+        .await;
+    assert_eq!(status, 303);
+    let location = header(&headers, "location").unwrap();
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let handshake = location
+        .strip_prefix(&format!("http://{site}"))
+        .unwrap_or_else(|| panic!("to the service's own site: {location}"));
+    let (status, _, _) = browser.send("GET", &site, handshake, &[], "").await;
+    assert_eq!(status, 303);
+    assert!(
+        !browser.cookie_header(&site)[0]
+            .1
+            .contains("officine-session="),
+        "the platform's session never reaches the service's site"
+    );
+    let (status, _, page) = browser.send("GET", &site, "/", &[], "").await;
+    assert_eq!(status, 200, "{page}");
+
+    // The history shows the change, made by the patient, and the service's
+    // reads under the narrowed grant.
+    let (status, _, page) = browser.get("/mes-acces").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Modification — votre accord"), "{page}");
+    assert!(page.contains("Consultation — vos mesures"), "{page}");
+    assert!(page.contains("Suivi du poids (composant "), "{page}");
+    let (status, _, page) = browser.get(&format!("/mes-acces?service={TRACKER}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("Modification — votre accord"), "{page}");
+    let (_, _, page) = browser.get("/mes-services").await;
+    let tracker = page.split("Suivi du poids</h2>").nth(1).unwrap();
+    let tracker = tracker.split("</article>").next().unwrap();
+    assert!(
+        !tracker.contains("<dd>Jamais</dd>"),
+        "a last access: {tracker}"
+    );
+    let (status, _, page) = browser.get("/mes-acces?du=nonsense").await;
+    assert_eq!(status, 400, "{page}");
+
+    // Erasing needs the box ticked; then nothing changes.
+    let revoke = format!("/mes-services/{TRACKER}/retirer");
+    let (status, _, page) = browser
+        .post(
+            &revoke,
+            &[("csrf", &csrf), ("lang", "fr"), ("erase", "yes")],
+        )
+        .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Cochez la case pour confirmer"), "{page}");
+    assert!(tracker_grant(&server).await.is_some());
+
+    let (status, headers, _) = browser
+        .post(&revoke, &[("csrf", &csrf), ("lang", "fr")])
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        header(&headers, "location"),
+        Some(format!("/mes-services?retire={TRACKER}&lang=fr").as_str())
+    );
+    assert!(tracker_grant(&server).await.is_none(), "revoked");
+    let (status, _, page) = browser.send("GET", &site, "/", &[], "").await;
+    assert_eq!(status, 403, "the service is refused now: {page}");
+    let (_, _, page) = browser.get("/mes-services").await;
+    assert!(page.contains("Services déconnectés"), "{page}");
+    // Revoking again says there is nothing left to revoke.
+    let (status, _, page) = browser
+        .post(&revoke, &[("csrf", &csrf), ("lang", "fr")])
+        .await;
+    assert_eq!(status, 400, "{page}");
+}
+
+/// `2026-12-25` as the French pages write it.
+fn until_fr(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    format!("{}/{}/{}", parts[2], parts[1], parts[0])
+}
