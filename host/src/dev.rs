@@ -112,6 +112,7 @@ impl Server {
             registry: registry.clone(),
             runtime: runtime.clone(),
             sites: ServiceSites::default(),
+            audit_log: audit_signer.verifier(),
             web: Arc::new(web(&issuer, options.listen)?),
         })
         .nest(DEV_ISSUER_PATH, issuer.clone().router());

@@ -60,6 +60,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Server> {
         registry: Registry::new(db.clone(), keys.clone()),
         runtime: runtime.clone(),
         sites: config.sites.clone(),
+        audit_log: audit_signer.verifier(),
         web: Arc::new(web(config).await?),
     });
     Ok(Server::new(

@@ -49,6 +49,8 @@ pub struct ApiState {
     pub runtime: Arc<Runtime>,
     /// Where the store sends patients to open a service.
     pub sites: crate::sites::ServiceSites,
+    /// Verifies the audit log's checkpoints, for the regulators' desk.
+    pub audit_log: officine_registry::log::LogVerifier,
     /// The pages' settings: origin, sign-in providers.
     pub web: Arc<crate::web::Web>,
 }

@@ -16,6 +16,7 @@ pub enum Section {
     MyServices,
     Accesses,
     SignIn,
+    Desk,
 }
 
 /// What every page is shown with: its language, who reads it, where it is.
@@ -62,6 +63,7 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
     let other = lang.other();
     let current = |s: Section| (s == section).then_some("page");
     let patient = view.visitor.and_then(SignedIn::patient).is_some();
+    let regulator = view.visitor.is_some_and(SignedIn::is_regulator);
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -89,6 +91,12 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
                                 li {
                                     a href=(view.link("/mes-acces"))
                                       aria-current=[current(Section::Accesses)] { (text.accesses) }
+                                }
+                            }
+                            @if regulator {
+                                li {
+                                    a href=(view.link("/bureau"))
+                                      aria-current=[current(Section::Desk)] { (text.desk) }
                                 }
                             }
                         }

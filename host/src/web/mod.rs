@@ -6,6 +6,7 @@
 
 mod catalogue;
 mod consent_form;
+mod desk;
 mod form;
 mod layout;
 mod patient;
@@ -93,6 +94,11 @@ pub fn routes() -> Router<ApiState> {
         .route("/mes-services/{service}/ouvrir", get(patient::open))
         .route("/mes-services/{service}/retirer", post(patient::revoke))
         .route("/mes-acces", get(patient::accesses))
+        .route("/bureau", get(desk::queue))
+        .route("/bureau/versions/{name}", get(desk::release))
+        .route("/bureau/versions/{name}/{step}", post(desk::step))
+        .route("/bureau/rapport/{service}", get(desk::report))
+        .route("/bureau/journaux", get(desk::logs))
         .route("/static/officine.css", get(stylesheet))
         .layer(axum::middleware::map_response(guarded))
 }

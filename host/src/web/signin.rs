@@ -48,6 +48,7 @@ pub fn local_path(path: &str) -> Option<&str> {
 fn home(population: Population) -> &'static str {
     match population {
         Population::Patient => "/mes-services",
+        Population::Regulator => "/bureau",
         _ => "/catalogue",
     }
 }

@@ -26,6 +26,7 @@ try {
   // Keep the first two; untick the rest; end the grant on UNTIL.
   for (let i = 2; i < total; i++) await boxes.nth(i).uncheck();
   await page.getByLabel('Jusqu\'au (inclus)').fill(until);
+  await page.locator('section.consent').scrollIntoViewIfNeeded();
   await step('consent-form', response.status(), { boxes: total });
   await page.getByRole('button', { name: 'Donner mon accord' }).click();
   await page.waitForURL('**/mes-services?**');

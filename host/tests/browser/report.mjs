@@ -1,7 +1,8 @@
 // What the browser tests report of a page: checked by axe-core against
 // WCAG 2.1 A and AA, saved as a full-page screenshot, printed as one JSON
-// line: {"name", "url", "status", "title", "lang", "origin",
+// line (and `tour/NAME.jpg`, its first screen): {"name", "url", "status", "title", "lang", "origin",
 // "violations": [{"id", "impact", "nodes"}], ...extra}.
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -16,6 +17,10 @@ export async function report(page, shots, name, status, extra = {}) {
     window.axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
     }));
+  // The screen as it is (before the full page, which scrolls), small
+  // enough for the README's tour.
+  mkdirSync(path.join(shots, 'tour'), { recursive: true });
+  await page.screenshot({ path: path.join(shots, 'tour', `${name}.jpg`), type: 'jpeg', quality: 70 });
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
   console.log(JSON.stringify({
     name,
@@ -24,6 +29,7 @@ export async function report(page, shots, name, status, extra = {}) {
     title: await page.title(),
     lang: await page.evaluate(() => document.documentElement.lang),
     origin: await page.evaluate(() => window.location.origin),
+    scrolled: await page.evaluate(() => window.scrollY),
     violations: results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })),
     ...extra,
   }));

@@ -131,6 +131,31 @@ impl Checked {
     }
 }
 
+/// A journey script's steps, each page already checked for serious or
+/// critical accessibility violations and for its language (French).
+struct Journey(Vec<Value>);
+
+impl Journey {
+    async fn run(script: &'static str, args: Vec<String>) -> Journey {
+        let steps = tokio::task::spawn_blocking(move || run_script(script, &args))
+            .await
+            .unwrap();
+        for page in steps.iter().filter(|page| page["title"].is_string()) {
+            let checked = Checked::of(page);
+            assert!(checked.serious.is_empty(), "{page}");
+            assert_eq!(checked.lang, "fr", "{page}");
+        }
+        Journey(steps)
+    }
+
+    fn step(&self, name: &str) -> &Value {
+        self.0
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no step {name}: {:?}", self.0))
+    }
+}
+
 /// Opens each `(name, url)` page in Chromium; saves `TARGET/screenshots/<name>.png`.
 fn check_pages(pages: &[(&str, String)]) -> Vec<Checked> {
     let args: Vec<String> = pages
@@ -221,19 +246,8 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
         "Suivi du poids".to_owned(),
         until.to_string(),
     ];
-    let steps = tokio::task::spawn_blocking(move || run_script("patient-journey.mjs", &args))
-        .await
-        .unwrap();
-    let step = |name: &str| {
-        steps
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no step {name}: {steps:?}"))
-    };
-    for page in &steps {
-        let checked = Checked::of(page);
-        assert!(checked.serious.is_empty(), "{page}");
-    }
+    let journey = Journey::run("patient-journey.mjs", args).await;
+    let step = |name: &str| journey.step(name);
     assert_eq!(Checked::of(step("sign-in")).status, 200);
     assert_eq!(
         Checked::of(step("my-services")).title,
@@ -290,4 +304,66 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
     .await
     .unwrap();
     assert!(grant.is_none(), "revoked: {grant:?}");
+}
+
+/// The regulator's journey, clicked through in Chromium: a submitted
+/// service admitted, reviewed against its requirement checklist and listed
+/// from the desk; the catalogue shows it; suspended, the catalogue no
+/// longer does; both logs verify; every page passes the accessibility
+/// check.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_regulator_lists_a_submitted_service_suspends_it_and_the_catalogue_follows() {
+    let server = Server::start().await;
+    let name = "Carnet de poids";
+    let release =
+        crate::support::submit_new_service(&server, "fr.officine.carnet-poids", name).await;
+    let platform = format!("http://127.0.0.1:{}", server.addr.port());
+    let args = vec![platform, release.clone(), name.to_owned()];
+    let journey = Journey::run("regulator-journey.mjs", args).await;
+    let step = |name: &str| journey.step(name);
+    assert_eq!(
+        Checked::of(step("desk")).title,
+        "Bureau du régulateur — Officine"
+    );
+    assert_eq!(step("submission")["state"], "Soumis");
+    assert_eq!(step("checklist")["state"], "En examen");
+    assert!(
+        step("checklist")["requirements"].as_u64().unwrap() >= 5,
+        "the applicable requirements: {}",
+        step("checklist")
+    );
+    assert_eq!(step("decided")["state"], "Référencé");
+    assert_eq!(
+        step("catalogue-listed")["listed"],
+        1,
+        "listed: in the catalogue"
+    );
+    assert_eq!(step("suspended")["state"], "Suspendu");
+    assert_eq!(
+        step("catalogue-after-suspension")["listed"],
+        0,
+        "suspended: gone from the catalogue"
+    );
+    let logs = step("logs");
+    assert_eq!(logs["faults"], 0, "{logs}");
+    let verdicts = logs["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 2, "{logs}");
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v.as_str().unwrap().starts_with("Intègre")),
+        "{logs}"
+    );
+    assert_eq!(Checked::of(step("report")).status, 200);
+
+    // What the desk did is what the registry holds.
+    let stored = officine_host::listing::releases::by_name(&server.db, &release)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state.to_string(), "suspended");
+    assert_eq!(
+        stored.reasons,
+        vec!["Contrôle en cours après un signalement"]
+    );
 }

@@ -512,3 +512,116 @@ fn until_fr(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
     format!("{}/{}/{}", parts[2], parts[1], parts[0])
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_desk_is_for_regulators_and_a_refused_step_changes_nothing() {
+    let server = Server::start().await;
+    let release =
+        crate::support::submit_new_service(&server, "fr.officine.carnet-poids", "Carnet de poids")
+            .await;
+    let page = format!("/bureau/versions/{release}");
+    let state = || async {
+        officine_host::listing::releases::by_name(&server.db, &release)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .to_string()
+    };
+
+    // Nobody signed in is sent to sign in; a patient is refused.
+    let mut anonymous = Browser::new(&server);
+    let (status, headers, _) = anonymous.get("/bureau").await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        header(&headers, "location"),
+        Some("/connexion?lang=fr&retour=%2Fbureau")
+    );
+    let mut patient = Browser::new(&server);
+    patient.sign_in("patient:demo").await;
+    for path in ["/bureau", page.as_str(), "/bureau/journaux"] {
+        let (status, _, body) = patient.get(path).await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    let (_, _, body) = patient.get("/catalogue").await;
+    let csrf = hidden(&body, "csrf");
+    let (status, _, _) = patient
+        .post(&format!("{page}/admit"), &[("csrf", &csrf), ("lang", "fr")])
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(state().await, "submitted");
+
+    let mut regulator = Browser::new(&server);
+    regulator.sign_in("regulator:demo").await;
+    let (status, _, body) = regulator.get(&page).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("officine:platform/measures@0.1.0"),
+        "actual imports: {body}"
+    );
+    let csrf = hidden(&body, "csrf");
+    let post = |step: &str, extra: &[(&'static str, &'static str)]| {
+        let mut form = vec![("csrf", csrf.clone()), ("lang", "fr".to_owned())];
+        form.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        (format!("{page}/{step}"), form)
+    };
+    // Each refusal: its answer, and the state untouched.
+    for (step, extra, status, says) in [
+        ("start", vec![], 400, "Étape refusée"),
+        ("reject", vec![], 400, "Un motif est requis"),
+        (
+            "reject",
+            vec![("reason", "   ")],
+            400,
+            "Un motif est requis",
+        ),
+        ("promote", vec![], 404, "Cette étape n'existe pas"),
+    ] {
+        let (path, form) = post(step, &extra);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (got, _, body) = regulator.post(&path, &form).await;
+        assert_eq!(got, status, "{step}: {body}");
+        assert!(body.contains(says), "{step}: {says} in {body}");
+        assert_eq!(state().await, "submitted", "{step}");
+    }
+    let (got, _, _) = regulator
+        .post(
+            &format!("{page}/admit"),
+            &[("csrf", "forged"), ("lang", "fr")],
+        )
+        .await;
+    assert_eq!(got, 403);
+    assert_eq!(state().await, "submitted");
+
+    // In review, a checklist that leaves a binding requirement unmet
+    // without a note is refused, and says which.
+    for step in ["admit", "start"] {
+        let (path, form) = post(step, &[]);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (got, _, body) = regulator.post(&path, &form).await;
+        assert_eq!(got, 303, "{step}: {body}");
+    }
+    assert_eq!(state().await, "in-review");
+    let (_, _, body) = regulator.get(&page).await;
+    let first = body
+        .split("name=\"met-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let field = format!("met-{first}");
+    let (got, _, body) = regulator
+        .post(
+            &format!("{page}/decide"),
+            &[("csrf", &csrf), ("lang", "fr"), (&field, "no")],
+        )
+        .await;
+    assert_eq!(got, 400, "{body}");
+    assert!(body.contains("Étape refusée"), "{body}");
+    assert!(body.contains(&first), "names the requirement: {body}");
+    assert!(
+        body.contains("value=\"no\" checked"),
+        "the checklist keeps what was sent: {body}"
+    );
+    assert_eq!(state().await, "in-review");
+}

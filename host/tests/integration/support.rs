@@ -418,3 +418,51 @@ pub fn python_venv(name: &str, requirements: &std::path::Path) -> PathBuf {
     std::fs::write(&stamp, &pins).unwrap();
     venv
 }
+
+/// A new service submitted by the weight tracker's editor, with a key the
+/// regulators registered: the weight tracker's component under another id
+/// and name. Returns the release's name.
+pub async fn submit_new_service(server: &crate::server::Server, id: &str, name: &str) -> String {
+    use base64::Engine as _;
+    use officine_registry::keys::KeyPair;
+    use officine_registry::{Manifest, Release, signature};
+
+    let manifest = include_str!("../../../plugins/weight-tracker/officine.toml")
+        .replace("fr.officine.weight-tracker", id)
+        .replace("name = \"Suivi du poids\"", &format!("name = \"{name}\""));
+    let key = KeyPair::generate().unwrap();
+    let regulator = server.token("regulator:alice");
+    let register = serde_json::json!({
+        "editor": "siret:00000000000018",
+        "public-key": key.public_key().to_pem(),
+    });
+    let (status, _, body) = server
+        .send(
+            "POST",
+            "/api/regulator/keys",
+            Some(&regulator),
+            &register.to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let component = crate::support::weight_tracker_bytes();
+    let release = Release::new(Manifest::from_toml_str(&manifest).unwrap(), component);
+    let bundle: serde_json::Value =
+        serde_json::from_str(&signature::sign(&release.canonical_json(), &key).to_json()).unwrap();
+    let submission = serde_json::json!({
+        "manifest": manifest,
+        "component": base64::engine::general_purpose::STANDARD.encode(component),
+        "bundle": bundle,
+    });
+    let editor = server.token("editor:siret:00000000000018");
+    let (status, _, body) = server
+        .send(
+            "POST",
+            "/api/registry/releases",
+            Some(&editor),
+            &submission.to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    format!("{id}@0.1.0")
+}
