@@ -31,6 +31,22 @@ const REFUSED: [&str; 4] = [
     "clear-site-data",
 ];
 
+/// Response headers the platform sets itself: a service's own values are
+/// replaced, never added to.
+const OWN: [&str; 3] = [
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+];
+
+/// The policy every service page runs under, besides any of its own: a
+/// sandbox that lets it keep its origin (its session and its forms work),
+/// submit forms, run its scripts and offer downloads, and nothing more — no
+/// pop-ups, no navigating the window away, no modal dialogs, no plugins —
+/// and no framing by anyone.
+pub const SERVICE_POLICY: &str =
+    "sandbox allow-forms allow-scripts allow-same-origin allow-downloads; frame-ancestors 'none'";
+
 /// Builds the component's request from HTTP parts.
 pub fn to_component(parts: &axum::http::request::Parts, body: Vec<u8>) -> handler::Request {
     let headers = parts
@@ -79,12 +95,16 @@ pub fn from_component(service: &str, response: handler::Response) -> Response {
             tracing::warn!(service, header = %name, "service may not set this header; dropped");
             continue;
         }
+        if OWN.contains(&name.as_str()) {
+            continue;
+        }
         http = http.header(name, value);
     }
     http = http
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::REFERRER_POLICY, "no-referrer")
-        .header("x-frame-options", "DENY");
+        .header(header::X_FRAME_OPTIONS, "DENY")
+        .header(header::CONTENT_SECURITY_POLICY, SERVICE_POLICY);
     http.body(Body::from(response.body)).unwrap_or_else(|_| {
         (
             StatusCode::BAD_GATEWAY,
@@ -129,6 +149,11 @@ mod tests {
                     ("set-cookie".to_owned(), "platform=stolen".to_owned()),
                     ("content-type".to_owned(), "text/html".to_owned()),
                     ("bad header".to_owned(), "x".to_owned()),
+                    ("x-frame-options".to_owned(), "ALLOWALL".to_owned()),
+                    (
+                        "content-security-policy".to_owned(),
+                        "default-src 'self'".to_owned(),
+                    ),
                 ],
                 body: b"ok".to_vec(),
             },
@@ -137,6 +162,21 @@ mod tests {
         assert!(response.headers().get("set-cookie").is_none());
         assert_eq!(response.headers()["content-type"], "text/html");
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        // The platform's framing rule replaces the service's; the service's
+        // own policy stands beside the platform's sandbox, which it cannot
+        // loosen.
+        let framing: Vec<_> = response
+            .headers()
+            .get_all("x-frame-options")
+            .iter()
+            .collect();
+        assert_eq!(framing, ["DENY"]);
+        let policies: Vec<_> = response
+            .headers()
+            .get_all("content-security-policy")
+            .iter()
+            .collect();
+        assert_eq!(policies, ["default-src 'self'", SERVICE_POLICY]);
 
         let response = from_component(
             "test",

@@ -49,7 +49,7 @@ pub(super) fn unavailable(error: DbError) -> Response {
 
 /// The patient's read, on the audit record before its answer leaves: if
 /// it cannot be recorded, the answer is withheld (503).
-pub(super) async fn read_by_patient(
+pub(crate) async fn read_by_patient(
     db: &Db,
     patient: &PatientId,
     call: &'static str,

@@ -74,7 +74,7 @@ pub fn categories(kind: MeasureKind) -> Vec<(&'static str, &'static str)> {
 
 /// The human-readable unit shown beside the UCUM code: the code itself,
 /// except where the profile fixes a text.
-fn unit_text(kind: MeasureKind) -> &'static str {
+pub fn unit_text(kind: MeasureKind) -> &'static str {
     match kind {
         MeasureKind::DailySteps => "steps/day",
         other => model::coding(other).unit,

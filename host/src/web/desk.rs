@@ -112,17 +112,7 @@ fn releases_table(view: &View<'_>, releases: &[&StoredRelease]) -> Markup {
         return html! { p { (text.none) } };
     }
     html! {
-        table {
-            thead {
-                tr {
-                    th scope="col" { (text.service) }
-                    th scope="col" { (text.version) }
-                    th scope="col" { (text.editor) }
-                    th scope="col" { (text.state) }
-                    th scope="col" { (text.submitted_on) }
-                }
-            }
-            tbody {
+        (layout::table(&[text.service, text.version, text.editor, text.state, text.submitted_on], html! {
                 @for stored in releases {
                     @let manifest = stored.release.manifest();
                     tr {
@@ -133,8 +123,7 @@ fn releases_table(view: &View<'_>, releases: &[&StoredRelease]) -> Markup {
                         td { (text::day(lang, stored.submitted_at)) }
                     }
                 }
-            }
-        }
+            }))
     }
 }
 
@@ -315,15 +304,7 @@ fn decision_table(lang: Lang, decision: &Decision) -> Markup {
     let text = lang.text();
     html! {
         p { ((text.decided_against)(&decision.requirement_set().to_string())) }
-        table {
-            thead {
-                tr {
-                    th scope="col" { (text.requirement) }
-                    th scope="col" { (text.verdict) }
-                    th scope="col" { (text.note) }
-                }
-            }
-            tbody {
+        (layout::table(&[text.requirement, text.verdict, text.note], html! {
                 @for verdict in decision.requirements() {
                     tr {
                         td { (verdict.requirement()) }
@@ -338,8 +319,7 @@ fn decision_table(lang: Lang, decision: &Decision) -> Markup {
                         td { (verdict.note().unwrap_or("")) }
                     }
                 }
-            }
-        }
+            }))
     }
 }
 
@@ -678,18 +658,7 @@ pub async fn report(
             ul { @for (reason, count) in &report.denials { li { (reason) " : " (count) } } }
         }
         @if !report.days.is_empty() {
-            table {
-                thead {
-                    tr {
-                        th scope="col" { (text.day) }
-                        th scope="col" { (text.call) }
-                        th scope="col" { (text.calls) }
-                        th scope="col" { (text.how_many) }
-                        th scope="col" { (text.refusals) }
-                        th scope="col" { (text.failures) }
-                    }
-                }
-                tbody {
+            (layout::table(&[text.day, text.call, text.calls, text.how_many, text.refusals, text.failures], html! {
                     @for line in &report.days {
                         tr {
                             td { (line.day) }
@@ -700,8 +669,7 @@ pub async fn report(
                             td { (line.failed) }
                         }
                     }
-                }
-            }
+                }))
         }
     };
     layout::page(&view, Section::Desk, text.report_title, main).into_response()

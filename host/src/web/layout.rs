@@ -17,6 +17,7 @@ pub enum Section {
     Accesses,
     SignIn,
     Desk,
+    MyData,
 }
 
 /// What every page is shown with: its language, who reads it, where it is.
@@ -89,6 +90,10 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
                                       aria-current=[current(Section::MyServices)] { (text.my_services) }
                                 }
                                 li {
+                                    a href=(view.link("/mes-donnees/mesures"))
+                                      aria-current=[current(Section::MyData)] { (text.my_data) }
+                                }
+                                li {
                                     a href=(view.link("/mes-acces"))
                                       aria-current=[current(Section::Accesses)] { (text.accesses) }
                                 }
@@ -125,6 +130,16 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
                 main id="contenu" tabindex="-1" { (main) }
                 footer { p { (text.footer) } }
             }
+        }
+    }
+}
+
+/// A table: a header row of `columns`, then `rows` (`tr`s).
+pub fn table(columns: &[&str], rows: Markup) -> Markup {
+    html! {
+        table {
+            thead { tr { @for column in columns { th scope="col" { (column) } } } }
+            tbody { (rows) }
         }
     }
 }

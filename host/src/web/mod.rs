@@ -10,6 +10,7 @@ mod desk;
 mod form;
 mod layout;
 mod patient;
+mod records;
 pub mod session;
 mod sheet;
 mod signin;
@@ -94,6 +95,10 @@ pub fn routes() -> Router<ApiState> {
         .route("/mes-services/{service}/ouvrir", get(patient::open))
         .route("/mes-services/{service}/retirer", post(patient::revoke))
         .route("/mes-acces", get(patient::accesses))
+        .route("/mes-donnees/mesures", get(records::measures))
+        .route("/mes-donnees/agenda", get(records::agenda))
+        .route("/mes-donnees/documents", get(records::documents))
+        .route("/mes-donnees/messages", get(records::messages))
         .route("/bureau", get(desk::queue))
         .route("/bureau/versions/{name}", get(desk::release))
         .route("/bureau/versions/{name}/{step}", post(desk::step))

@@ -29,7 +29,7 @@ use crate::model::{ServiceId, now_millis};
     clippy::result_large_err,
     reason = "the error is the answer, built once and returned at once"
 )]
-fn patient<'a>(view: &View<'a>) -> Result<(&'a SignedIn, &'a Patient), Response> {
+pub(super) fn patient<'a>(view: &View<'a>) -> Result<(&'a SignedIn, &'a Patient), Response> {
     let Some(signed_in) = view.visitor else {
         return Err(super::see_other(&layout::sign_in_link(
             view.lang,
@@ -167,7 +167,7 @@ async fn render_services(
 }
 
 /// Every registered service's name, by id.
-async fn service_names(state: &ApiState) -> crate::db::Result<BTreeMap<String, String>> {
+pub(super) async fn service_names(state: &ApiState) -> crate::db::Result<BTreeMap<String, String>> {
     Ok(grants::services(&state.db)
         .await?
         .into_iter()
@@ -396,23 +396,11 @@ pub async fn accesses(
         (accesses_form(&view, &query, &names))
         p role="status" { ((text.events_found)(found.len())) }
         @if !found.is_empty() {
-            table {
-                caption.visually-hidden { (text.accesses) }
-                thead {
-                    tr {
-                        th scope="col" { (text.when) }
-                        th scope="col" { (text.who) }
-                        th scope="col" { (text.what) }
-                        th scope="col" { (text.how_many) }
-                        th scope="col" { (text.outcome) }
-                    }
-                }
-                tbody {
+            (layout::table(&[text.when, text.who, text.what, text.how_many, text.outcome], html! {
                     @for recorded in &found {
                         (access_row(lang, &recorded.event, &names))
                     }
-                }
-            }
+                }))
         }
     };
     layout::page(&view, Section::Accesses, text.accesses, main).into_response()

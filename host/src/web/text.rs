@@ -213,6 +213,21 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub my_data: &'static str,
+    pub my_measures: &'static str,
+    pub my_agenda: &'static str,
+    pub my_documents: &'static str,
+    pub my_messages: &'static str,
+    pub a_professional: &'static str,
+    pub measure: &'static str,
+    pub value: &'static str,
+    pub written_by: &'static str,
+    pub place: &'static str,
+    pub document_title: &'static str,
+    pub doc_category: &'static str,
+    pub author: &'static str,
+    pub rows_shown: fn(usize) -> String,
+    pub sent_by: fn(&str, &str) -> String,
 }
 
 static FR: Text = Text {
@@ -403,6 +418,25 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    my_data: "Mes données",
+    my_measures: "Mesures",
+    my_agenda: "Agenda",
+    my_documents: "Documents du dossier médical",
+    my_messages: "Messages",
+    a_professional: "Un professionnel de santé",
+    measure: "Mesure",
+    value: "Valeur",
+    written_by: "Saisie par",
+    place: "Lieu",
+    document_title: "Titre",
+    doc_category: "Catégorie",
+    author: "Auteur",
+    rows_shown: |n| match n {
+        0 => "Rien pour l'instant.".to_owned(),
+        1 => "1 élément.".to_owned(),
+        n => format!("{n} éléments, les plus récents d'abord."),
+    },
+    sent_by: |sender, when| format!("De {sender}, le {when}"),
 };
 
 static EN: Text = Text {
@@ -591,6 +625,25 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    my_data: "My data",
+    my_measures: "Measures",
+    my_agenda: "Agenda",
+    my_documents: "Medical record documents",
+    my_messages: "Messages",
+    a_professional: "A health professional",
+    measure: "Measure",
+    value: "Value",
+    written_by: "Entered by",
+    place: "Place",
+    document_title: "Title",
+    doc_category: "Category",
+    author: "Author",
+    rows_shown: |n| match n {
+        0 => "Nothing yet.".to_owned(),
+        1 => "1 item.".to_owned(),
+        n => format!("{n} items, newest first."),
+    },
+    sent_by: |sender, when| format!("From {sender}, {when}"),
 };
 
 /// A purpose, in plain words.
@@ -799,6 +852,18 @@ pub fn step_done(lang: Lang, step: &str) -> String {
     .to_owned()
 }
 
+/// A kind of agenda entry, in plain words.
+pub fn event_kind(lang: Lang, kind: crate::db::agenda::EventKind) -> &'static str {
+    match (lang, kind) {
+        (Lang::Fr, crate::db::agenda::EventKind::Appointment) => "Rendez-vous",
+        (Lang::Fr, crate::db::agenda::EventKind::Reminder) => "Rappel",
+        (Lang::Fr, crate::db::agenda::EventKind::Task) => "À faire",
+        (Lang::En, crate::db::agenda::EventKind::Appointment) => "Appointment",
+        (Lang::En, crate::db::agenda::EventKind::Reminder) => "Reminder",
+        (Lang::En, crate::db::agenda::EventKind::Task) => "Task",
+    }
+}
+
 /// A moment, to the second, as the pages write it (UTC).
 pub fn moment(lang: Lang, millis: i64) -> String {
     let Ok(at) = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)) else {
@@ -822,8 +887,8 @@ pub fn operation(lang: Lang, interface: &str, operation: &str) -> String {
         ("agenda", false) => "your agenda",
         ("dmp" | "documents", true) => "votre dossier médical",
         ("dmp" | "documents", false) => "your medical record",
-        ("messages", true) => "vos messages",
-        ("messages", false) => "your messages",
+        ("messages" | "messaging", true) => "vos messages",
+        ("messages" | "messaging", false) => "your messages",
         ("storage", true) => "ses notes à votre sujet",
         ("storage", false) => "its notes about you",
         ("consent", true) => "votre accord",

@@ -20,11 +20,20 @@ try {
   await page.waitForURL('**/mes-services?**');
   await step('my-services', 200);
 
+  // The patient's own data, each kind on its page.
+  for (const kind of ['mesures', 'agenda', 'documents', 'messages']) {
+    response = await page.goto(`${platform}/mes-donnees/${kind}`);
+    await step(`my-data-${kind}`, response.status(), {
+      shown: await page.getByRole('status').first().innerText(),
+    });
+  }
+
   response = await page.goto(`${platform}/catalogue/${service}`);
   const boxes = page.getByRole('checkbox');
   const total = await boxes.count();
-  // Keep the first two; untick the rest; end the grant on UNTIL.
-  for (let i = 2; i < total; i++) await boxes.nth(i).uncheck();
+  // Untick the BMI and the service's own notes; end the grant on UNTIL.
+  await page.getByLabel('Voir : vos mesures (indice de masse corporelle)').uncheck();
+  await page.getByLabel('Garder ses propres notes à votre sujet, dans un espace réservé à ce service').uncheck();
   await page.getByLabel('Jusqu\'au (inclus)').fill(until);
   await page.locator('section.consent').scrollIntoViewIfNeeded();
   await step('consent-form', response.status(), { boxes: total });
@@ -41,7 +50,20 @@ try {
   ]);
   await page.waitForLoadState('load');
   const serviceUrl = page.url();
-  await step('service', opened.status());
+  await step('service', opened.status(), {
+    policy: (await opened.allHeaders())['content-security-policy'] ?? '',
+  });
+
+  // The service's own form, posted on its own site, under its sandbox.
+  await page.getByLabel('Poids (kg)').fill('71.5');
+  const [weighed] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Enregistrer la pesée' }).click(),
+  ]);
+  await page.waitForLoadState('load');
+  await step('service-weighed', weighed.status(), {
+    shows: await page.locator('body').innerText(),
+  });
 
   response = await page.goto(`${platform}/mes-acces?service=${service}`);
   await step('accesses', response.status(), {

@@ -230,7 +230,8 @@ async fn pages_render_in_chromium_accessible_and_the_service_on_its_own_origin()
 
 /// The patient's journey, clicked through in Chromium: signing in with the
 /// demonstration identity (the code flow with PKCE against the development
-/// issuer), narrowing the weight tracker's consent to two boxes with an end
+/// issuer), reading their own data, narrowing the weight tracker's consent (two
+/// boxes unticked) with an end
 /// date, using it on its own site, finding its reads in the access history,
 /// revoking, and finding it refused. Every page passes the accessibility
 /// check.
@@ -253,6 +254,14 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
         Checked::of(step("my-services")).title,
         "Mes services — Officine"
     );
+    for kind in ["mesures", "agenda", "documents", "messages"] {
+        let page = step(&format!("my-data-{kind}"));
+        assert_eq!(page["status"], 200, "{page}");
+        assert!(
+            page["shown"].as_str().unwrap().contains("élément"),
+            "the demo patient's {kind}: {page}"
+        );
+    }
     assert_eq!(
         step("consent-form")["boxes"],
         5,
@@ -268,7 +277,11 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
     );
     assert_eq!(
         given["may"],
-        serde_json::json!(["Voir : vos mesures (poids)", "Voir : vos mesures (taille)"]),
+        serde_json::json!([
+            "Voir : vos mesures (poids)",
+            "Voir : vos mesures (taille)",
+            "Ajouter : vos mesures (poids)"
+        ]),
         "only the boxes left ticked"
     );
     let service = Checked::of(step("service"));
@@ -279,6 +292,23 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
         format!("http://weight-tracker.svc.localhost:{port}"),
         "the service's output on an origin of its own"
     );
+    assert!(
+        step("service")["policy"]
+            .as_str()
+            .unwrap()
+            .starts_with("sandbox allow-forms"),
+        "under a CSP sandbox: {}",
+        step("service")
+    );
+    let weighed = step("service-weighed");
+    assert!(
+        weighed["status"].as_u64().unwrap() < 400,
+        "the service's form works on its own site, sandboxed: {weighed}"
+    );
+    assert!(
+        weighed["shows"].as_str().unwrap().contains("71,5"),
+        "{weighed}"
+    );
     let rows = step("accesses")["rows"].as_array().unwrap().clone();
     assert!(
         rows.iter().any(|row| {
@@ -286,6 +316,11 @@ async fn a_patient_narrows_a_consent_uses_the_service_sees_its_reads_and_revokes
             row.contains("Suivi du poids (composant") && row.contains("Consultation — vos mesures")
         }),
         "the service's reads are in the history: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.as_str().unwrap().contains("Ajout — vos mesures")),
+        "and its write: {rows:?}"
     );
     assert!(
         step("revoked")["confirmation"]

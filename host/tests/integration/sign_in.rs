@@ -297,11 +297,51 @@ async fn signing_in_runs_the_code_flow_and_opens_a_session_for_this_browser_only
     let (status, _, page) = browser.get("/mes-services").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Suivi du poids"), "{page}");
+    // The patient's own data, each read on their record as their own.
+    for (path, says) in [
+        ("/mes-donnees/mesures", "Consultation — vos mesures"),
+        ("/mes-donnees/agenda", "Consultation — votre agenda"),
+        (
+            "/mes-donnees/documents",
+            "Consultation — votre dossier médical",
+        ),
+        ("/mes-donnees/messages", "Consultation — vos messages"),
+    ] {
+        let (status, _, page) = browser.get(path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(
+            page.contains("<p role=\"status\">1 élément.</p>")
+                || page.contains("éléments, les plus récents d'abord."),
+            "the demo patient's data: {path}: {page}"
+        );
+        let (_, _, history) = browser.get("/mes-acces").await;
+        let first = history
+            .split("<tbody>")
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            first.contains(says) && first.contains("<td>Vous</td>"),
+            "{path}: {first}"
+        );
+    }
+    let (status, headers, _) = Browser::new(&server).get("/mes-donnees/mesures").await;
+    assert_eq!(status, 303, "signed out: to the sign-in page");
+    assert!(
+        header(&headers, "location")
+            .unwrap()
+            .starts_with("/connexion")
+    );
+
     // Not a regulator's page, nor a patient's for a regulator.
     let mut regulator = Browser::new(&server);
     regulator.sign_in("regulator:demo").await;
-    let (status, _, page) = regulator.get("/mes-services").await;
-    assert_eq!(status, 403, "{page}");
+    for path in ["/mes-services", "/mes-acces", "/mes-donnees/mesures"] {
+        let (status, _, page) = regulator.get(path).await;
+        assert_eq!(status, 403, "{path}: {page}");
+    }
 
     // Signing out ends the session, here and for any copy of its cookie.
     let (_, _, page) = browser.get("/catalogue").await;
