@@ -452,7 +452,7 @@ fn access_row(lang: Lang, event: &Event, names: &BTreeMap<String, String>) -> Ma
     };
     let outcome = match &event.outcome {
         Outcome::Allowed => text.allowed.to_owned(),
-        Outcome::Denied { reason } => format!("{}{reason}", text.denied),
+        Outcome::Denied { reason } => format!("{}{}", text.denied, text::denial(lang, reason)),
         Outcome::Failed { reason } => format!("{}{reason}", text.failed),
     };
     html! {

@@ -313,6 +313,12 @@ pub async fn finish(
     // site, and a `SameSite=Strict` cookie travels only once it goes on
     // from a page of ours.
     let to = pending.return_to;
+    let lang = if to.contains("lang=en") {
+        Lang::En
+    } else {
+        lang
+    };
+    let text = lang.text();
     let page = html! {
         (DOCTYPE)
         html lang=(lang.code()) {

@@ -864,6 +864,51 @@ pub fn event_kind(lang: Lang, kind: crate::db::agenda::EventKind) -> &'static st
     }
 }
 
+/// Why an access was refused, as the audit record says it (in English),
+/// in the page's language where the reason is one the platform gives.
+pub fn denial(lang: Lang, reason: &str) -> String {
+    if lang == Lang::En {
+        return reason.to_owned();
+    }
+    let known = [
+        (
+            "no granted scope opens this interface",
+            "aucune autorisation donnée n'ouvre ces données",
+        ),
+        (
+            "no granted scope allows",
+            "aucune autorisation donnée ne le permet",
+        ),
+        (
+            "the grant allows",
+            "l'autorisation donnée ne couvre que d'autres types de données",
+        ),
+        (
+            "the record is dated before",
+            "donnée antérieure à la période autorisée",
+        ),
+        (
+            "the body mass index is computed",
+            "l'IMC est calculé par la plateforme, jamais écrit par un service",
+        ),
+        (
+            "a service may only change",
+            "un service ne modifie que ce qu'il a lui-même écrit",
+        ),
+        ("the grant no longer exists", "l'accord n'existe plus"),
+        ("the grant was revoked", "l'accord a été retiré"),
+        ("the grant has expired", "l'accord est arrivé à échéance"),
+        (
+            "the grant has not started yet",
+            "l'accord n'a pas encore commencé",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(english, _)| reason.starts_with(english))
+        .map_or_else(|| reason.to_owned(), |(_, french)| (*french).to_owned())
+}
+
 /// A moment, to the second, as the pages write it (UTC).
 pub fn moment(lang: Lang, millis: i64) -> String {
     let Ok(at) = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)) else {
@@ -973,6 +1018,40 @@ pub fn document(lang: Lang, category: DocumentCategory) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusal_reasons_read_in_french_and_unknown_ones_pass_through() {
+        assert_eq!(
+            denial(Lang::Fr, "no granted scope allows read on weight measures"),
+            "aucune autorisation donnée ne le permet"
+        );
+        assert_eq!(
+            denial(Lang::Fr, "the grant was revoked"),
+            "l'accord a été retiré"
+        );
+        assert_eq!(denial(Lang::Fr, "something new"), "something new");
+        assert_eq!(
+            denial(Lang::En, "the grant was revoked"),
+            "the grant was revoked"
+        );
+    }
+
+    #[test]
+    fn audit_calls_read_as_an_action_on_something() {
+        assert_eq!(
+            operation(Lang::Fr, "measures", "list"),
+            "Consultation — vos mesures"
+        );
+        assert_eq!(
+            operation(Lang::En, "consent", "revoke"),
+            "Withdrawal — your consent"
+        );
+        assert_eq!(
+            operation(Lang::Fr, "messaging", "search"),
+            "Consultation — vos messages"
+        );
+        assert_eq!(operation(Lang::Fr, "unknown", "thing"), "unknown.thing");
+    }
 
     #[test]
     fn scopes_read_as_plain_words() {

@@ -501,3 +501,130 @@ async fn a_newer_version_listed_while_serving_replaces_the_served_one() {
     }
     panic!("0.2.0 was never served: {answers:?}");
 }
+
+/// The value of the cookie `name` a response's header lines set, with its
+/// attributes.
+fn set_cookie<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .filter_map(|line| line.strip_prefix("set-cookie: "))
+        .find(|cookie| cookie.starts_with(&format!("{name}=")))
+}
+
+fn location(head: &str) -> &str {
+    head.lines()
+        .find_map(|line| line.strip_prefix("location: "))
+        .unwrap_or_else(|| panic!("no location: {head}"))
+}
+
+fn cookie_value(cookie: &str) -> &str {
+    cookie.split(';').next().unwrap()
+}
+
+/// Signing in to `serve`'s pages with a provider of the configuration:
+/// its endpoints read from its discovery document, the code exchanged over
+/// HTTP, the ID token checked with the keys fetched from its key set URL,
+/// and a session cookie that is `Secure`.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_signs_patients_in_with_a_configured_openid_provider() {
+    // The provider: an OpenID Connect server of its own, on loopback.
+    let idp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let idp_port = idp.local_addr().unwrap().port();
+    let issuer_url = format!("http://127.0.0.1:{idp_port}/idp");
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = std::sync::Arc::new(
+        DevIssuer::load_or_create(dir.path(), issuer_url.clone())
+            .unwrap()
+            .with_client("officine-pages"),
+    );
+    let provider = tokio::spawn(async move {
+        let app = axum::Router::new().nest("/idp", issuer.router());
+        axum::serve(idp, app).await.unwrap();
+    });
+
+    let deployment = OneHost::prepare().await;
+    let port = deployment.port;
+    let platform = format!("http://127.0.0.1:{port}");
+    let config = std::fs::read_to_string(&deployment.config).unwrap();
+    let config = format!(
+        "public-url = \"{platform}\"\n{config}\n\
+         [[issuers]]\nissuer = \"{issuer_url}\"\naudience = \"{}\"\npopulation = \"patient\"\n\
+         keys = {{ source = \"url\", url = \"{issuer_url}/jwks.json\" }}\n\n\
+         [[sign-in]]\nname = \"patients\"\nlabel = \"Compte santé\"\nissuer = \"{issuer_url}\"\n\
+         client-id = \"officine-pages\"\npopulation = \"patient\"\n",
+        DevIssuer::audience(officine_host::auth::Population::Patient),
+    );
+    std::fs::write(&deployment.config, config).unwrap();
+    let _server = deployment.start().await;
+    let host = format!("127.0.0.1:{port}");
+
+    let (status, head, page) = get_with_head(port, &host, "/connexion", None).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(">Compte santé</button>"), "{page}");
+    assert!(!page.contains("démonstration"), "no demo identity: {page}");
+    let browser = cookie_value(set_cookie(&head, "officine-sign-in").unwrap()).to_owned();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let form = format!("csrf={csrf}&lang=fr&retour=&provider=patients");
+    let (status, head, body) = exchange(
+        port,
+        &format!(
+            "POST /connexion HTTP/1.1\r\nHost: {host}\r\nOrigin: {platform}\r\nCookie: {browser}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n"
+        ),
+        &form,
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let authorize = location(&head).to_owned();
+    assert!(
+        authorize.starts_with(&format!("{issuer_url}/authorize?")),
+        "from the discovery document: {authorize}"
+    );
+    assert!(!authorize.contains("login_hint"), "{authorize}");
+
+    // At the provider, the patient says who they are.
+    let path = authorize
+        .strip_prefix(&format!("http://127.0.0.1:{idp_port}"))
+        .unwrap();
+    let (status, head, body) = get_with_head(
+        idp_port,
+        &format!("127.0.0.1:{idp_port}"),
+        &format!("{path}&login_hint=patient:demo"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let callback = location(&head).to_owned();
+    let callback = callback.strip_prefix(&platform).unwrap();
+    assert!(
+        callback.starts_with("/connexion/retour?code="),
+        "{callback}"
+    );
+
+    let (status, head, page) = exchange(
+        port,
+        &format!("GET {callback} HTTP/1.1\r\nHost: {host}\r\nCookie: {browser}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let session = set_cookie(&head, "officine-session").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    let (status, _, page) = exchange(
+        port,
+        &format!(
+            "GET /mes-services HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\n",
+            cookie_value(session)
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Patient·e demo"), "{page}");
+    provider.abort();
+}
