@@ -65,19 +65,20 @@ fn benches(c: &mut Criterion) {
         (db, keys)
     });
     let digest = Sha256Digest::of(&bytes);
+    let service = officine_host::model::ServiceId::new("fr.officine.weight-tracker").unwrap();
     let check = ListingCheck::new(db.clone(), keys.root.clone());
-    rt.block_on(check.check(&digest))
+    rt.block_on(check.check(&service, &digest))
         .expect("the tracker is listed");
 
     let mut group = c.benchmark_group("listing");
     group.bench_function("check", |b| {
         b.to_async(&rt)
-            .iter(|| async { check.check(&digest).await.unwrap() })
+            .iter(|| async { check.check(&service, &digest).await.unwrap() })
     });
     group.bench_function("verify", |b| {
         b.to_async(&rt).iter(|| async {
             let cold = ListingCheck::new(db.clone(), keys.root.clone());
-            cold.check(&digest).await.unwrap()
+            cold.check(&service, &digest).await.unwrap()
         })
     });
     group.finish();

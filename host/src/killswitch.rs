@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::db::{Db, grants};
 use crate::listing::served::{ListingCheck, NotServable};
-use crate::model::{ComponentDigest, now_millis};
+use crate::model::{ComponentDigest, ServiceId, now_millis};
 use crate::runtime::{Interruption, Running, Runtime};
 
 /// How often a host looks, while invocations run: the kill switch's
@@ -91,13 +91,16 @@ impl Watch {
         if self.generation == Some(generation) {
             return;
         }
-        let components: BTreeSet<ComponentDigest> = running.iter().map(|r| r.component).collect();
-        for component in components {
-            match listing.check(&component).await {
+        let components: BTreeSet<(ServiceId, ComponentDigest)> = running
+            .iter()
+            .map(|r| (r.service.clone(), r.component))
+            .collect();
+        for (service, component) in components {
+            match listing.check(&service, &component).await {
                 Ok(()) | Err(NotServable::Unavailable(_)) => {}
                 Err(refusal) => {
                     let stopped = self.runtime.inflight().interrupt(
-                        |r| r.component == component,
+                        |r| r.service == service && r.component == component,
                         &Interruption::Stopped(refusal.to_string()),
                     );
                     if stopped > 0 {

@@ -287,7 +287,7 @@ async fn invoke(
     };
     let id = service.manifest.id();
     // A suspension, a withdrawal or a revoked key stops the service at once.
-    if let Err(refusal) = app.listing.check(&service.component.digest()).await {
+    if let Err(refusal) = app.listing.check(id, &service.component.digest()).await {
         tracing::warn!(service = %id, %refusal, "not served");
         let status = match refusal {
             NotServable::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -21,6 +21,7 @@ use sqlx::Row;
 use super::keys::{self, KeyState};
 use crate::db::read::Select;
 use crate::db::{Db, DbError};
+use crate::model::ServiceId;
 
 /// Why a component may not be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +53,9 @@ impl From<sqlx::Error> for NotServable {
 #[derive(Default)]
 struct Cache {
     generation: i64,
-    verdicts: HashMap<Sha256Digest, Result<(), NotServable>>,
+    /// By service and component: the same binary may be submitted under
+    /// several services, each judged by its own release.
+    verdicts: HashMap<(ServiceId, Sha256Digest), Result<(), NotServable>>,
 }
 
 /// The listing check, shared by a host's invocations.
@@ -90,8 +93,13 @@ impl ListingCheck {
         self.seen.load(Ordering::Acquire)
     }
 
-    /// Whether the component with this digest may be served now.
-    pub async fn check(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
+    /// Whether `service`'s component with this digest may be served now.
+    pub async fn check(
+        &self,
+        service: &ServiceId,
+        digest: &Sha256Digest,
+    ) -> Result<(), NotServable> {
+        let key = (service.clone(), *digest);
         let generation = self.generation().await?;
         self.seen.store(generation, Ordering::Release);
         {
@@ -100,30 +108,32 @@ impl ListingCheck {
                 cache.verdicts.clear();
                 cache.generation = generation;
             }
-            if let Some(verdict) = cache.verdicts.get(digest) {
+            if let Some(verdict) = cache.verdicts.get(&key) {
                 return verdict.clone();
             }
         }
-        let verdict = self.verify(digest).await;
+        let verdict = self.verify(service, digest).await;
         if !matches!(verdict, Err(NotServable::Unavailable(_))) {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             // Filled at the generation read above: if it moved meanwhile,
             // the next check drops this entry.
             if cache.generation == generation {
-                cache.verdicts.insert(*digest, verdict.clone());
+                cache.verdicts.insert(key, verdict.clone());
             }
         }
         verdict
     }
 
     /// The full check, from the database.
-    async fn verify(&self, digest: &Sha256Digest) -> Result<(), NotServable> {
-        // The latest release of this component (a component resubmitted
-        // under a newer version is judged by that one).
+    async fn verify(&self, service: &ServiceId, digest: &Sha256Digest) -> Result<(), NotServable> {
+        // The service's latest release of this component (a component
+        // resubmitted under a newer version is judged by that one; the same
+        // binary submitted by another service changes nothing here).
         let row = sqlx::query(
             "SELECT service, version, release_json, bundle, state, signer_key, signer \
-             FROM releases WHERE component_sha256 = $1 ORDER BY id DESC LIMIT 1",
+             FROM releases WHERE service = $1 AND component_sha256 = $2 ORDER BY id DESC LIMIT 1",
         )
+        .bind(service.as_str())
         .bind(digest.to_string())
         .fetch_optional(self.db.pool())
         .await?

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::Notify;
 
-use crate::model::{ComponentDigest, GrantId, PatientId};
+use crate::model::{ComponentDigest, GrantId, PatientId, ServiceId};
 
 /// Why an invocation was stopped before it ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +31,8 @@ pub enum Interruption {
 /// What an invocation runs: which component, under which grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Running {
+    /// The service it runs for, and its component.
+    pub service: ServiceId,
     pub component: ComponentDigest,
     pub patient: PatientId,
     pub grant: GrantId,

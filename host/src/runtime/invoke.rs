@@ -376,6 +376,7 @@ impl Runtime {
             .admit(call.service(), call.patient())
             .map_err(InvokeError::Busy)?;
         let registration = self.inflight.register(Running {
+            service: call.service().clone(),
             component: component.digest,
             patient: call.patient().clone(),
             grant: call.grant.grant.id().clone(),

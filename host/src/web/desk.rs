@@ -58,11 +58,15 @@ pub struct DeskQuery {
     clippy::result_large_err,
     reason = "the error is the answer, built once and returned at once"
 )]
-fn desk_view<'a>(visitor: &'a Visitor, here: Here<'a>, lang: &str) -> Result<View<'a>, Response> {
+fn desk_view<'a>(
+    visitor: &'a Visitor,
+    here: Here<'a>,
+    lang: &str,
+) -> Result<(View<'a>, &'a SignedIn), Response> {
     let lang = layout::lang(lang, &here)?;
     let view = View::new(lang, visitor.signed_in(), here);
-    regulator(&view)?;
-    Ok(view)
+    let signed_in = regulator(&view)?;
+    Ok((view, signed_in))
 }
 
 /// The release's page path.
@@ -76,14 +80,18 @@ pub async fn queue(
     visitor: Visitor,
     Query(query): Query<DeskQuery>,
 ) -> Response {
-    let view = match desk_view(&visitor, Here::at("/bureau"), &query.lang) {
-        Ok(view) => view,
+    let (view, signed_in) = match desk_view(&visitor, Here::at("/bureau"), &query.lang) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let lang = view.lang;
     let text = lang.text();
     let all = match releases::all(&state.db).await {
         Ok(all) => all,
+        Err(error) => return super::unavailable(&error),
+    };
+    let alerts = match crate::audit::misuse::alerts(&state.db, true).await {
+        Ok(alerts) => alerts,
         Err(error) => return super::unavailable(&error),
     };
     let group = |states: &[Step]| -> Vec<&StoredRelease> {
@@ -95,6 +103,33 @@ pub async fn queue(
     let main = html! {
         h1 { (text.desk) }
         p { a href=(view.link("/bureau/journaux")) { (text.logs_title) } }
+        @if let Some(done) = (!query.fait.is_empty()).then(|| text::step_done(lang, &query.fait)) {
+            p.done role="status" { (done) }
+        }
+        h2 { (text.alerts) }
+        @if alerts.is_empty() {
+            p { (text.none) }
+        }
+        @for alert in &alerts {
+            article.alert {
+                h3 { (text::rule(lang, alert.rule)) " — " (alert.service) }
+                p {
+                    ((text.alert_window)(&text::moment(lang, alert.window_start), &text::moment(lang, alert.window_end)))
+                    " "
+                    a href=(view.link(&format!("/bureau/rapport/{}", alert.service))) { (text.report_title) }
+                }
+                pre { (serde_json::to_string_pretty(&alert.evidence).unwrap_or_default()) }
+                form.step method="post" action=(format!("/bureau/signalements/{}/classer", alert.id)) {
+                    input type="hidden" name="csrf" value=(signed_in.csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    div.field {
+                        label for=(format!("note-{}", alert.id)) { (text.alert_note) }
+                        textarea id=(format!("note-{}", alert.id)) name="note" required rows="2" {}
+                    }
+                    button type="submit" { (text.close_alert) }
+                }
+            }
+        }
         h2 { (text.queue_waiting) }
         (releases_table(&view, &waiting))
         h2 { (text.queue_served) }
@@ -440,13 +475,22 @@ fn verdicts_of(form: &Posted, manifest: &Manifest) -> String {
                 "no" => false,
                 _ => return None,
             };
-            let proofs = nonempty(form.get(&format!("ref-{id}")))
-                .map(|reference| Proof {
-                    kind: form.get(&format!("kind-{id}")).to_owned(),
-                    reference,
-                })
-                .into_iter()
-                .collect();
+            // A proof's kind defaults to the first the requirement accepts,
+            // as the form's list shows it; a requirement that accepts none
+            // (a recommendation) has no proof field.
+            let kind = nonempty(form.get(&format!("kind-{id}"))).or_else(|| {
+                requirement
+                    .proofs()
+                    .first()
+                    .map(|kind| kind.as_str().to_owned())
+            });
+            let reference = nonempty(form.get(&format!("ref-{id}")));
+            let proofs = match (kind, reference) {
+                (Some(kind), Some(reference)) if !requirement.proofs().is_empty() => {
+                    vec![Proof { kind, reference }]
+                }
+                _ => Vec::new(),
+            };
             Some(Verdict {
                 requirement: id.clone(),
                 met,
@@ -554,6 +598,37 @@ pub async fn step(
     }
 }
 
+/// `POST /bureau/signalements/{id}/classer`: closes a misuse alert with
+/// the regulator's note.
+pub async fn close_alert(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Posted::read(&body);
+    let view = View::new(form.lang, visitor.signed_in(), Here::at("/bureau"));
+    let signed_in = match regulator(&view) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
+    if let Err(response) = form.check(&state.web, signed_in, &headers) {
+        return response;
+    }
+    let text = form.lang.text();
+    let note = form.get("note").trim();
+    if note.is_empty() {
+        return layout::problem(&view, StatusCode::BAD_REQUEST, text.reason_required);
+    }
+    let by = layout::who(Lang::En, signed_in);
+    match crate::audit::misuse::close(&state.db, &id, &by, note).await {
+        Ok(true) => super::see_other(&view.link("/bureau?fait=close")),
+        Ok(false) => layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_alert),
+        Err(error) => super::unavailable(&error),
+    }
+}
+
 /// The interfaces a component imports, by name, read from its binary:
 /// what it can ask of its host, whatever its manifest says.
 pub fn declared_imports(bytes: &[u8]) -> Result<Vec<String>, String> {
@@ -598,7 +673,7 @@ pub async fn report(
         query: vec![("du", &query.du), ("au", &query.au)],
     };
     let view = match desk_view(&visitor, here, &query.lang) {
-        Ok(view) => view,
+        Ok((view, _)) => view,
         Err(response) => return response,
     };
     let lang = view.lang;
@@ -683,7 +758,7 @@ pub async fn logs(
     Query(query): Query<DeskQuery>,
 ) -> Response {
     let view = match desk_view(&visitor, Here::at("/bureau/journaux"), &query.lang) {
-        Ok(view) => view,
+        Ok((view, _)) => view,
         Err(response) => return response,
     };
     let text = view.lang.text();

@@ -103,6 +103,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/bureau/versions/{name}", get(desk::release))
         .route("/bureau/versions/{name}/{step}", post(desk::step))
         .route("/bureau/rapport/{service}", get(desk::report))
+        .route("/bureau/signalements/{id}/classer", post(desk::close_alert))
         .route("/bureau/journaux", get(desk::logs))
         .route("/static/officine.css", get(stylesheet))
         .layer(axum::middleware::map_response(guarded))

@@ -213,6 +213,11 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub alerts: &'static str,
+    pub alert_note: &'static str,
+    pub close_alert: &'static str,
+    pub no_such_alert: &'static str,
+    pub alert_window: fn(&str, &str) -> String,
     pub my_data: &'static str,
     pub my_measures: &'static str,
     pub my_agenda: &'static str,
@@ -418,6 +423,11 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    alerts: "Signalements ouverts",
+    alert_note: "Suite donnée (publiée dans le journal)",
+    close_alert: "Classer le signalement",
+    no_such_alert: "Aucun signalement ouvert ne porte cet identifiant.",
+    alert_window: |from, to| format!("Du {from} au {to} (UTC)."),
     my_data: "Mes données",
     my_measures: "Mesures",
     my_agenda: "Agenda",
@@ -625,6 +635,11 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    alerts: "Open alerts",
+    alert_note: "What was done (kept on record)",
+    close_alert: "Close the alert",
+    no_such_alert: "No open alert has this id.",
+    alert_window: |from, to| format!("From {from} to {to} (UTC)."),
     my_data: "My data",
     my_measures: "Measures",
     my_agenda: "Agenda",
@@ -828,6 +843,19 @@ pub fn step(lang: Lang, state: officine_registry::review::State) -> &'static str
     }
 }
 
+/// A misuse rule, in plain words.
+pub fn rule(lang: Lang, rule: crate::audit::misuse::Rule) -> &'static str {
+    use crate::audit::misuse::Rule;
+    match (lang, rule) {
+        (Lang::Fr, Rule::Probing) => "Refus répétés (sondage)",
+        (Lang::Fr, Rule::AbovePeers) => "Volume très au-dessus des services comparables",
+        (Lang::Fr, Rule::PerPatient) => "Volume inhabituel pour un même patient",
+        (Lang::En, Rule::Probing) => "Repeated refusals (probing)",
+        (Lang::En, Rule::AbovePeers) => "Volume far above its peers",
+        (Lang::En, Rule::PerPatient) => "Unusual volume for one patient",
+    }
+}
+
 /// The confirmation of a workflow step just made (`admit`, `decide`…).
 pub fn step_done(lang: Lang, step: &str) -> String {
     let fr = lang == Lang::Fr;
@@ -846,6 +874,8 @@ pub fn step_done(lang: Lang, step: &str) -> String {
         ("reinstate", false) => "Release reinstated.",
         ("withdraw", true) => "Version retirée du catalogue.",
         ("withdraw", false) => "Release withdrawn from the catalogue.",
+        ("close", true) => "Signalement classé.",
+        ("close", false) => "Alert closed.",
         (_, true) => "Étape enregistrée.",
         (_, false) => "Step recorded.",
     }

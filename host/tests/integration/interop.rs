@@ -195,7 +195,10 @@ async fn releases_signed_by_sigstore_python_and_sigstore_js_are_accepted_under_a
     registry.decide(name, set, &verdicts).await.unwrap();
     let check = ListingCheck::new(db.clone(), keys.root.clone());
     check
-        .check(&stored.release.component_sha256())
+        .check(
+            stored.release.manifest().id(),
+            &stored.release.component_sha256(),
+        )
         .await
         .unwrap();
 

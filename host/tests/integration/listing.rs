@@ -22,6 +22,11 @@ fn component() -> &'static [u8] {
     weight_tracker_bytes()
 }
 
+/// The service the releases here are of.
+fn tracker() -> officine_host::model::ServiceId {
+    officine_host::model::ServiceId::new("fr.officine.weight-tracker").unwrap()
+}
+
 fn manifest(version: &str) -> Manifest {
     let text = MANIFEST.replace("version = \"0.1.0\"", &format!("version = \"{version}\""));
     Manifest::from_toml_str(&text).unwrap()
@@ -182,7 +187,7 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
     let digest = Sha256Digest::of(component());
     let check = fixture.check();
     assert!(matches!(
-        check.check(&digest).await,
+        check.check(&tracker(), &digest).await,
         Err(NotServable::NotListed {
             state: State::Submitted,
             ..
@@ -204,12 +209,19 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
         Some("officine-listing@2026.1")
     );
     assert!(listed.decision.as_deref().unwrap().contains("SEC-01"));
-    check.check(&digest).await.unwrap();
+    check.check(&tracker(), &digest).await.unwrap();
+    // The same binary is judged for each service by that service's own
+    // release: for a service that never submitted it, it is unknown.
+    let copy = officine_host::model::ServiceId::new("fr.example.copy").unwrap();
+    assert!(matches!(
+        check.check(&copy, &digest).await,
+        Err(NotServable::Unknown(_))
+    ));
 
     // A second host process, sharing the database, with a warm cache.
     let other_db = Db::connect(&fixture.url).await.unwrap();
     let other = ListingCheck::new(other_db, fixture.registry.keys().root.clone());
-    other.check(&digest).await.unwrap();
+    other.check(&tracker(), &digest).await.unwrap();
 
     fixture
         .registry
@@ -218,7 +230,7 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
         .unwrap();
     for host in [&check, &other] {
         assert!(matches!(
-            host.check(&digest).await,
+            host.check(&tracker(), &digest).await,
             Err(NotServable::NotListed {
                 state: State::Suspended,
                 ..
@@ -230,7 +242,7 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
         .reinstate(NAME, "fixed in place")
         .await
         .unwrap();
-    other.check(&digest).await.unwrap();
+    other.check(&tracker(), &digest).await.unwrap();
     let error = fixture.registry.suspend(NAME, " ").await.unwrap_err();
     assert!(error.to_string().contains("reason"), "{error}");
     fixture
@@ -238,7 +250,7 @@ async fn a_signed_release_goes_through_review_and_is_served_until_suspended() {
         .withdraw(NAME, "editor stops the service")
         .await
         .unwrap();
-    assert!(check.check(&digest).await.is_err());
+    assert!(check.check(&tracker(), &digest).await.is_err());
     let error = fixture.registry.reinstate(NAME, "again").await.unwrap_err();
     assert!(error.to_string().contains("withdrawn"), "{error}");
 }
@@ -276,7 +288,7 @@ async fn an_unmet_requirement_refuses_with_its_reason() {
     assert!(
         fixture
             .check()
-            .check(&Sha256Digest::of(component()))
+            .check(&tracker(), &Sha256Digest::of(component()))
             .await
             .is_err()
     );
@@ -439,7 +451,7 @@ async fn a_rotated_key_keeps_its_releases_served_and_a_revoked_one_does_not() {
     fixture.listed("0.1.0").await;
     let digest = Sha256Digest::of(component());
     let check = fixture.check();
-    check.check(&digest).await.unwrap();
+    check.check(&tracker(), &digest).await.unwrap();
 
     let new = KeyPair::generate().unwrap();
     let old_id = fixture.key.public_key().id();
@@ -448,7 +460,7 @@ async fn a_rotated_key_keeps_its_releases_served_and_a_revoked_one_does_not() {
         .add_key(&editor(), new.public_key(), Some(&old_id))
         .await
         .unwrap();
-    check.check(&digest).await.unwrap();
+    check.check(&tracker(), &digest).await.unwrap();
     // The retired key signs nothing new.
     let next = manifest("0.2.0");
     let bundle = fixture.signed(&next, component(), &fixture.key);
@@ -464,7 +476,7 @@ async fn a_rotated_key_keeps_its_releases_served_and_a_revoked_one_does_not() {
         .await
         .unwrap();
     // The component is now judged by its latest release, 0.2.0, not listed yet.
-    assert!(check.check(&digest).await.is_err());
+    assert!(check.check(&tracker(), &digest).await.is_err());
 }
 
 impl Fixture {

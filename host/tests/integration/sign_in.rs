@@ -569,6 +569,31 @@ async fn the_desk_is_for_regulators_and_a_refused_step_changes_nothing() {
             .to_string()
     };
 
+    // A misuse alert for the desk to show: the tracker's page read for the
+    // demo patient (development acts for them), one access over a lowered
+    // per-patient threshold. The tracker is served although its very
+    // binary was just submitted under another service.
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let (status, _, _) = server.get_at(&site, "/", &[]).await;
+    assert_eq!(status, 200);
+    let rules = officine_host::audit::misuse::MisuseRules {
+        per_patient: 1,
+        ..Default::default()
+    };
+    let raised = officine_host::audit::misuse::evaluate(
+        &server.db,
+        &rules,
+        officine_host::model::now_millis() + 1,
+    )
+    .await
+    .unwrap();
+    let alert = raised
+        .iter()
+        .find(|a| a.service == TRACKER)
+        .unwrap()
+        .id
+        .clone();
+
     // Nobody signed in is sent to sign in; a patient is refused.
     let mut anonymous = Browser::new(&server);
     let (status, headers, _) = anonymous.get("/bureau").await;
@@ -593,6 +618,47 @@ async fn the_desk_is_for_regulators_and_a_refused_step_changes_nothing() {
 
     let mut regulator = Browser::new(&server);
     regulator.sign_in("regulator:demo").await;
+
+    // The alert is in the queue with its evidence; closing needs a note.
+    let (status, _, body) = regulator.get("/bureau").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Volume inhabituel pour un même patient — fr.officine.weight-tracker"),
+        "{body}"
+    );
+    let csrf = hidden(&body, "csrf");
+    let close = format!("/bureau/signalements/{alert}/classer");
+    let (got, _, _) = regulator
+        .post(&close, &[("csrf", &csrf), ("lang", "fr"), ("note", " ")])
+        .await;
+    assert_eq!(got, 400);
+    let open = || async {
+        officine_host::audit::misuse::alerts(&server.db, true)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(open().await, 1, "still open");
+    let (got, _, _) = regulator
+        .post(
+            &close,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("note", "Volume attendu : test"),
+            ],
+        )
+        .await;
+    assert_eq!(got, 303);
+    assert_eq!(open().await, 0, "closed");
+    let (got, _, _) = regulator
+        .post(
+            &close,
+            &[("csrf", &csrf), ("lang", "fr"), ("note", "again")],
+        )
+        .await;
+    assert_eq!(got, 404, "an alert closes once");
+
     let (status, _, body) = regulator.get(&page).await;
     assert_eq!(status, 200, "{body}");
     assert!(
@@ -664,4 +730,68 @@ async fn the_desk_is_for_regulators_and_a_refused_step_changes_nothing() {
         "the checklist keeps what was sent: {body}"
     );
     assert_eq!(state().await, "in-review");
+
+    // The whole checklist met, each with a proof: listed.
+    let (_, _, body) = regulator.get(&page).await;
+    let ids: Vec<String> = body
+        .split("name=\"met-")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(ids.len() >= 5, "{ids:?}");
+    let mut checklist = vec![
+        ("csrf".to_owned(), csrf.clone()),
+        ("lang".to_owned(), "fr".to_owned()),
+    ];
+    for id in &ids {
+        checklist.push((format!("met-{id}"), "yes".to_owned()));
+        checklist.push((
+            format!("ref-{id}"),
+            "https://preuves.example/carnet".to_owned(),
+        ));
+        let kind = body
+            .split(&format!("name=\"kind-{id}\"><option value=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next());
+        if let Some(kind) = kind {
+            checklist.push((format!("kind-{id}"), kind.to_owned()));
+        }
+    }
+    let form: Vec<(&str, &str)> = checklist
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (got, _, body) = regulator.post(&format!("{page}/decide"), &form).await;
+    assert_eq!(got, 303, "{body}");
+    assert_eq!(state().await, "listed");
+
+    // Suspend, reinstate, withdraw: each with its reason, each published.
+    for (step, reason, after) in [
+        ("suspend", "Signalement en cours d'examen", "suspended"),
+        ("reinstate", "Signalement sans suite", "listed"),
+        ("withdraw", "Retrait à la demande de l'éditeur", "withdrawn"),
+    ] {
+        let (got, _, body) = regulator
+            .post(
+                &format!("{page}/{step}"),
+                &[("csrf", &csrf), ("lang", "fr")],
+            )
+            .await;
+        assert_eq!(got, 400, "{step} without a reason: {body}");
+        let (got, headers, _) = regulator
+            .post(
+                &format!("{page}/{step}"),
+                &[("csrf", &csrf), ("lang", "fr"), ("reason", reason)],
+            )
+            .await;
+        assert_eq!(got, 303, "{step}");
+        assert_eq!(state().await, after, "{step}");
+        let (_, _, body) = regulator.get(header(&headers, "location").unwrap()).await;
+        assert!(body.contains(reason), "{step}'s reason is shown: {body}");
+    }
+    let (_, _, body) = regulator.get(&page).await;
+    assert!(body.contains("Cette décision est définitive."), "{body}");
 }
