@@ -50,6 +50,7 @@
 
 pub mod decide;
 pub mod grant;
+pub mod habilitation;
 mod id;
 pub mod scope;
 mod vocab;

@@ -287,6 +287,10 @@ async fn render_release(
                 li { (text::scope(lang, &requested.scope())) br; span { (text.why) (requested.reason()) } }
             }
         }
+        details {
+            summary { (text.signed_release) }
+            pre { (stored.release_json) }
+        }
         h2 { (text.imports) }
         @match &imports {
             Ok(imports) => ul { @for import in imports { li { code { (import) } } } },

@@ -213,6 +213,7 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub signed_release: &'static str,
     pub alerts: &'static str,
     pub alert_note: &'static str,
     pub close_alert: &'static str,
@@ -423,6 +424,7 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    signed_release: "La version signée par l'éditeur (JSON canonique : manifeste et empreinte du composant)",
     alerts: "Signalements ouverts",
     alert_note: "Suite donnée (publiée dans le journal)",
     close_alert: "Classer le signalement",
@@ -635,6 +637,7 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    signed_release: "The release the editor signed (canonical JSON: manifest and component digest)",
     alerts: "Open alerts",
     alert_note: "What was done (kept on record)",
     close_alert: "Close the alert",
