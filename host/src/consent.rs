@@ -26,6 +26,8 @@ pub enum ConsentError {
     UnknownPatient(PatientId),
     #[error(transparent)]
     Grant(#[from] GrantError),
+    #[error("{0} closed their space: no service may be granted anything")]
+    SpaceClosed(PatientId),
     #[error("{patient} has no grant in force for {service}")]
     NoGrant {
         patient: PatientId,
@@ -68,6 +70,9 @@ pub async fn grant(
         .ok_or_else(|| ConsentError::UnknownService(service.clone()))?;
     if !db.patient_exists(patient).await? {
         return Err(ConsentError::UnknownPatient(patient.clone()));
+    }
+    if crate::professionals::is_closed(db, patient).await? {
+        return Err(ConsentError::SpaceClosed(patient.clone()));
     }
     let consent = Consent {
         patient: patient.clone(),

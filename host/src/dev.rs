@@ -187,6 +187,16 @@ fn web(issuer: &DevIssuer, listen: SocketAddr) -> anyhow::Result<Web> {
             Population::Patient,
         ),
         (
+            "professional:10000000001:10".to_owned(),
+            "Dr Claire Bernard — médecin de démonstration",
+            Population::Professional,
+        ),
+        (
+            "professional:10000000005:70".to_owned(),
+            "Hugo Petit — kinésithérapeute de démonstration",
+            Population::Professional,
+        ),
+        (
             "regulator:demo".to_owned(),
             "Régulateur de démonstration",
             Population::Regulator,

@@ -22,6 +22,7 @@ pub mod listing;
 pub mod loaded;
 pub mod model;
 pub mod platform;
+pub mod professionals;
 pub mod pseudonym;
 pub mod relay;
 pub mod runtime;

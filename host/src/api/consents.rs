@@ -164,6 +164,7 @@ pub async fn create_consent(
             Issue::error(IssueType::BusinessRule, error.to_string())
                 .at("Consent.provision.provision")
         }
+        ConsentError::SpaceClosed(_) => Issue::error(IssueType::BusinessRule, error.to_string()),
         ConsentError::UnknownPatient(_) | ConsentError::NoGrant { .. } | ConsentError::Db(_) => {
             Issue::error(IssueType::Processing, error.to_string())
         }

@@ -197,7 +197,7 @@ pub async fn grant(
             let problem = format!("{}{error}", text.consent_refused);
             sheet::render(&state, &view, &service, Some(&problem)).await
         }
-        Err(ConsentError::UnknownPatient(_)) => {
+        Err(ConsentError::UnknownPatient(_) | ConsentError::SpaceClosed(_)) => {
             layout::problem(&view, StatusCode::FORBIDDEN, text.no_space)
         }
         Err(ConsentError::UnknownService(_) | ConsentError::NoGrant { .. }) => {

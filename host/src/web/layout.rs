@@ -18,6 +18,8 @@ pub enum Section {
     SignIn,
     Desk,
     MyData,
+    Pro,
+    Delegations,
 }
 
 /// What every page is shown with: its language, who reads it, where it is.
@@ -65,6 +67,9 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
     let current = |s: Section| (s == section).then_some("page");
     let patient = view.visitor.and_then(SignedIn::patient).is_some();
     let regulator = view.visitor.is_some_and(SignedIn::is_regulator);
+    let professional = view
+        .visitor
+        .is_some_and(|v| matches!(v.identity, Identity::Professional(_)));
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -96,6 +101,16 @@ pub fn page(view: &View<'_>, section: Section, title: &str, main: Markup) -> Mar
                                 li {
                                     a href=(view.link("/mes-acces"))
                                       aria-current=[current(Section::Accesses)] { (text.accesses) }
+                                }
+                                li {
+                                    a href=(view.link("/mes-delegations"))
+                                      aria-current=[current(Section::Delegations)] { (text.delegations) }
+                                }
+                            }
+                            @if professional {
+                                li {
+                                    a href=(view.link("/pro"))
+                                      aria-current=[current(Section::Pro)] { (text.pro_title) }
                                 }
                             }
                             @if regulator {

@@ -6,10 +6,12 @@
 
 mod catalogue;
 mod consent_form;
+mod delegations;
 mod desk;
 mod form;
 mod layout;
 mod patient;
+mod pro;
 mod records;
 pub mod session;
 mod sheet;
@@ -99,6 +101,19 @@ pub fn routes() -> Router<ApiState> {
         .route("/mes-donnees/agenda", get(records::agenda))
         .route("/mes-donnees/documents", get(records::documents))
         .route("/mes-donnees/messages", get(records::messages))
+        .route(
+            "/mes-delegations",
+            get(delegations::page).post(delegations::create),
+        )
+        .route("/mes-delegations/{id}/retirer", post(delegations::revoke))
+        .route("/mes-delegations/blocages", post(delegations::block))
+        .route(
+            "/mes-delegations/blocages/{rpps}/lever",
+            post(delegations::unblock),
+        )
+        .route("/pro", get(pro::home))
+        .route("/pro/code", post(pro::enter_code))
+        .route("/pro/acces/{delegation}/{section}", get(pro::section))
         .route("/bureau", get(desk::queue))
         .route("/bureau/versions/{name}", get(desk::release))
         .route("/bureau/versions/{name}/{step}", post(desk::step))

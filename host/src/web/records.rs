@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use officine_policy::MeasureKind;
+use officine_policy::habilitation::Section as Delegated;
 use serde::Deserialize;
 
 use super::layout::{self, Here, Section, View};
@@ -18,7 +19,7 @@ use crate::api::ApiState;
 use crate::api::records::read_by_patient;
 use crate::db::Reader;
 use crate::db::agenda;
-use crate::db::documents::{self, DocumentQuery};
+use crate::db::documents::{self, DocumentMeta, DocumentQuery};
 use crate::db::measures::{self, MeasureQuery};
 use crate::db::messages;
 use crate::fhir::observation::unit_text;
@@ -37,14 +38,34 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
+    /// The kind a delegation's section opens.
+    pub fn of(section: Delegated) -> Kind {
+        match section {
+            Delegated::Measures => Kind::Measures,
+            Delegated::Agenda => Kind::Agenda,
+            Delegated::Documents => Kind::Documents,
+            Delegated::Messages => Kind::Messages,
+        }
+    }
+
+    /// The delegation's section of this kind.
+    pub fn section(self) -> Delegated {
+        match self {
+            Kind::Measures => Delegated::Measures,
+            Kind::Agenda => Delegated::Agenda,
+            Kind::Documents => Delegated::Documents,
+            Kind::Messages => Delegated::Messages,
+        }
+    }
+
+    pub const ALL: [Kind; 4] = [
         Kind::Measures,
         Kind::Agenda,
         Kind::Documents,
         Kind::Messages,
     ];
 
-    fn path(self) -> &'static str {
+    pub fn path(self) -> &'static str {
         match self {
             Kind::Measures => "/mes-donnees/mesures",
             Kind::Agenda => "/mes-donnees/agenda",
@@ -53,7 +74,7 @@ impl Kind {
         }
     }
 
-    fn title(self, lang: Lang) -> &'static str {
+    pub fn title(self, lang: Lang) -> &'static str {
         let text = lang.text();
         match self {
             Kind::Measures => text.my_measures,
@@ -70,19 +91,178 @@ pub struct DataQuery {
     lang: String,
 }
 
-/// A data page: its view for a signed-in patient, the page, and its read
-/// recorded; or the answer for anyone else.
-async fn data_page<F, Fut>(
+impl DataQuery {
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+/// The call a read of `kind` is recorded as.
+pub(super) fn call_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Measures => "measures.search",
+        Kind::Agenda => "agenda.search",
+        Kind::Documents => "dmp.search",
+        Kind::Messages => "messaging.search",
+    }
+}
+
+/// One kind of a patient's data, read and rendered, newest first: the
+/// markup, how many rows, and the call it is recorded as.
+pub(super) struct Read {
+    pub markup: Markup,
+    pub rows: usize,
+    pub call: &'static str,
+}
+
+/// Reads `kind` of `patient`'s data; `documents` keeps the documents the
+/// reader may see (all of them for the patient).
+pub(super) async fn read(
     state: &ApiState,
-    visitor: &Visitor,
-    query: &DataQuery,
+    patient: &PatientId,
     kind: Kind,
-    read: F,
-) -> Response
-where
-    F: FnOnce(PatientId, Lang) -> Fut,
-    Fut: std::future::Future<Output = crate::db::Result<(Markup, usize, &'static str)>>,
-{
+    lang: Lang,
+    documents: impl Fn(&DocumentMeta) -> bool,
+) -> crate::db::Result<Read> {
+    let db = &state.db;
+    let text = lang.text();
+    let names = service_names(state).await?;
+    let written_by = |origin, service: Option<&str>| written_by(lang, origin, service, &names);
+    Ok(match kind {
+        Kind::Measures => {
+            let kinds: Vec<(&'static str, i64)> = MeasureKind::ALL
+                .iter()
+                .map(|kind| (kind.as_str(), i64::MIN))
+                .collect();
+            let query = MeasureQuery {
+                kinds: &kinds,
+                since: None,
+                until: None,
+                limit: Some(SHOWN),
+            };
+            let mut found = measures::list(db, patient, &query, Reader::Owner).await?;
+            found.sort_by_key(|measure| std::cmp::Reverse(measure.effective_at));
+            let markup = html! {
+                @if !found.is_empty() {
+                    (layout::table(&[text.day, text.measure, text.value, text.written_by], html! {
+                        @for measure in &found {
+                            tr {
+                                td { (text::moment(lang, measure.effective_at)) }
+                                td { (text::measure(lang, measure.kind)) }
+                                td { (value(lang, measure.kind, measure.value)) }
+                                td { (written_by(measure.origin, measure.written_by.as_deref())) }
+                            }
+                        }
+                    }))
+                }
+            };
+            Read {
+                markup,
+                rows: found.len(),
+                call: call_of(kind),
+            }
+        }
+        Kind::Agenda => {
+            let found = agenda::list(db, patient, None, None, Some(SHOWN), Reader::Owner).await?;
+            let markup = html! {
+                @if !found.is_empty() {
+                    (layout::table(&[text.when, text.what, text.place, text.written_by], html! {
+                        @for event in &found {
+                            tr {
+                                td { (text::moment(lang, event.draft.starts_at)) }
+                                td { (text::event_kind(lang, event.draft.kind)) " — " (event.draft.title) }
+                                td { (event.draft.place.as_deref().unwrap_or("—")) }
+                                td { (written_by(event.origin, event.written_by.as_deref())) }
+                            }
+                        }
+                    }))
+                }
+            };
+            Read {
+                markup,
+                rows: found.len(),
+                call: call_of(kind),
+            }
+        }
+        Kind::Documents => {
+            let categories = documents::all_categories();
+            let query = DocumentQuery {
+                categories: &categories,
+                since: None,
+                until: None,
+                limit: Some(SHOWN),
+            };
+            let found: Vec<DocumentMeta> = documents::list(db, patient, &query, Reader::Owner)
+                .await?
+                .into_iter()
+                .filter(|document| documents(document))
+                .collect();
+            let markup = html! {
+                @if !found.is_empty() {
+                    (layout::table(&[text.day, text.document_title, text.doc_category, text.author], html! {
+                        @for document in &found {
+                            tr {
+                                td { (text::day(lang, document.date)) }
+                                td { (document.title) }
+                                td { (text::document(lang, document.category)) }
+                                td { (document.author) }
+                            }
+                        }
+                    }))
+                }
+            };
+            Read {
+                markup,
+                rows: found.len(),
+                call: call_of(kind),
+            }
+        }
+        Kind::Messages => {
+            let found = messages::list(db, patient, None, Some(SHOWN), Reader::Owner).await?;
+            let markup = html! {
+                @for message in &found {
+                    article.message {
+                        h3 { (message.subject) }
+                        p.hint { ((text.sent_by)(&message.sender, &text::moment(lang, message.sent_at))) }
+                        p.body { (message.body) }
+                    }
+                }
+            };
+            Read {
+                markup,
+                rows: found.len(),
+                call: call_of(kind),
+            }
+        }
+    })
+}
+
+/// Tabs for the kinds in `kinds`, `current` marked, each linking to
+/// `path(kind)`.
+pub(super) fn tabs(
+    view: &View<'_>,
+    label: &str,
+    kinds: &[Kind],
+    current: Kind,
+    path: impl Fn(Kind) -> String,
+) -> Markup {
+    let lang = view.lang;
+    html! {
+        nav aria-label=(label) {
+            ul.tabs {
+                @for kind in kinds {
+                    li {
+                        a href=(view.link(&path(*kind)))
+                          aria-current=[(*kind == current).then_some("page")] { (kind.title(lang)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A patient's data page, its read recorded as theirs.
+async fn data_page(state: &ApiState, visitor: &Visitor, query: &DataQuery, kind: Kind) -> Response {
     let here = Here::at(kind.path());
     let lang = match layout::lang(&query.lang, &here) {
         Ok(lang) => lang,
@@ -93,29 +273,21 @@ where
         Ok((_, patient)) => patient.subject.clone(),
         Err(response) => return response,
     };
-    let (content, count, call) = match read(patient.clone(), lang).await {
+    let found = match read(state, &patient, kind, lang, |_| true).await {
         Ok(found) => found,
         Err(error) => return super::unavailable(&error),
     };
+    let text = lang.text();
     let title = kind.title(lang);
     let main = html! {
-        h1 { (lang.text().my_data) }
-        nav aria-label=(lang.text().my_data) {
-            ul.tabs {
-                @for other in Kind::ALL {
-                    li {
-                        a href=(view.link(other.path()))
-                          aria-current=[(other == kind).then_some("page")] { (other.title(lang)) }
-                    }
-                }
-            }
-        }
+        h1 { (text.my_data) }
+        (tabs(&view, text.my_data, &Kind::ALL, kind, |k| k.path().to_owned()))
         h2 { (title) }
-        p role="status" { ((lang.text().rows_shown)(count)) }
-        (content)
+        p role="status" { ((text.rows_shown)(found.rows)) }
+        (found.markup)
     };
     let page = layout::page(&view, Section::MyData, title, main).into_response();
-    read_by_patient(&state.db, &patient, call, count, page).await
+    read_by_patient(&state.db, &patient, found.call, found.rows, page).await
 }
 
 /// Who wrote a row, in plain words.
@@ -144,142 +316,37 @@ fn value(lang: Lang, kind: MeasureKind, value: f64) -> String {
     format!("{number} {}", unit_text(kind))
 }
 
-/// `GET /mes-donnees/mesures`.
-pub async fn measures(
-    State(state): State<ApiState>,
-    visitor: Visitor,
-    Query(query): Query<DataQuery>,
-) -> Response {
-    let db = state.db.clone();
-    let names = state.clone();
-    data_page(&state, &visitor, &query, Kind::Measures, |patient, lang| async move {
-        let kinds: Vec<(&'static str, i64)> = MeasureKind::ALL
-            .iter()
-            .map(|kind| (kind.as_str(), i64::MIN))
-            .collect();
-        let query = MeasureQuery {
-            kinds: &kinds,
-            since: None,
-            until: None,
-            limit: Some(SHOWN),
-        };
-        let mut found = measures::list(&db, &patient, &query, Reader::Owner).await?;
-        found.sort_by_key(|measure| std::cmp::Reverse(measure.effective_at));
-        let names = service_names(&names).await?;
-        let text = lang.text();
-        let table = html! {
-            @if !found.is_empty() {
-                (layout::table(&[text.day, text.measure, text.value, text.written_by], html! {
-                        @for measure in &found {
-                            tr {
-                                td { (text::moment(lang, measure.effective_at)) }
-                                td { (text::measure(lang, measure.kind)) }
-                                td { (value(lang, measure.kind, measure.value)) }
-                                td { (written_by(lang, measure.origin, measure.written_by.as_deref(), &names)) }
-                            }
-                        }
-                    }))
-            }
-        };
-        Ok((table, found.len(), "measures.search"))
-    })
-    .await
+macro_rules! data_route {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        pub async fn $name(
+            State(state): State<ApiState>,
+            visitor: Visitor,
+            Query(query): Query<DataQuery>,
+        ) -> Response {
+            data_page(&state, &visitor, &query, $kind).await
+        }
+    };
 }
 
-/// `GET /mes-donnees/agenda`.
-pub async fn agenda(
-    State(state): State<ApiState>,
-    visitor: Visitor,
-    Query(query): Query<DataQuery>,
-) -> Response {
-    let db = state.db.clone();
-    let names = state.clone();
-    data_page(&state, &visitor, &query, Kind::Agenda, |patient, lang| async move {
-        let found = agenda::list(&db, &patient, None, None, Some(SHOWN), Reader::Owner).await?;
-        let names = service_names(&names).await?;
-        let text = lang.text();
-        let table = html! {
-            @if !found.is_empty() {
-                (layout::table(&[text.when, text.what, text.place, text.written_by], html! {
-                        @for event in &found {
-                            tr {
-                                td { (text::moment(lang, event.draft.starts_at)) }
-                                td { (text::event_kind(lang, event.draft.kind)) " — " (event.draft.title) }
-                                td { (event.draft.place.as_deref().unwrap_or("—")) }
-                                td { (written_by(lang, event.origin, event.written_by.as_deref(), &names)) }
-                            }
-                        }
-                    }))
-            }
-        };
-        Ok((table, found.len(), "agenda.search"))
-    })
-    .await
-}
-
-/// `GET /mes-donnees/documents`: the documents of the medical record the
-/// patient sees.
-pub async fn documents(
-    State(state): State<ApiState>,
-    visitor: Visitor,
-    Query(query): Query<DataQuery>,
-) -> Response {
-    let db = state.db.clone();
-    data_page(
-        &state,
-        &visitor,
-        &query,
-        Kind::Documents,
-        |patient, lang| async move {
-            let categories = documents::all_categories();
-            let query = DocumentQuery {
-                categories: &categories,
-                since: None,
-                until: None,
-                limit: Some(SHOWN),
-            };
-            let found = documents::list(&db, &patient, &query, Reader::Owner).await?;
-            let text = lang.text();
-            let table = html! {
-                @if !found.is_empty() {
-                    (layout::table(&[text.day, text.document_title, text.doc_category, text.author], html! {
-                            @for document in &found {
-                                tr {
-                                    td { (text::day(lang, document.date)) }
-                                    td { (document.title) }
-                                    td { (text::document(lang, document.category)) }
-                                    td { (document.author) }
-                                }
-                            }
-                        }))
-                }
-            };
-            Ok((table, found.len(), "dmp.search"))
-        },
-    )
-    .await
-}
-
-/// `GET /mes-donnees/messages`.
-pub async fn messages(
-    State(state): State<ApiState>,
-    visitor: Visitor,
-    Query(query): Query<DataQuery>,
-) -> Response {
-    let db = state.db.clone();
-    data_page(&state, &visitor, &query, Kind::Messages, |patient, lang| async move {
-        let found = messages::list(&db, &patient, None, Some(SHOWN), Reader::Owner).await?;
-        let text = lang.text();
-        let list = html! {
-            @for message in &found {
-                article.message {
-                    h3 { (message.subject) }
-                    p.hint { ((text.sent_by)(&message.sender, &text::moment(lang, message.sent_at))) }
-                    p.body { (message.body) }
-                }
-            }
-        };
-        Ok((list, found.len(), "messaging.search"))
-    })
-    .await
-}
+data_route!(
+    /// `GET /mes-donnees/mesures`.
+    measures,
+    Kind::Measures
+);
+data_route!(
+    /// `GET /mes-donnees/agenda`.
+    agenda,
+    Kind::Agenda
+);
+data_route!(
+    /// `GET /mes-donnees/documents`: the documents of the medical record
+    /// the patient sees.
+    documents,
+    Kind::Documents
+);
+data_route!(
+    /// `GET /mes-donnees/messages`.
+    messages,
+    Kind::Messages
+);

@@ -49,6 +49,7 @@ fn home(population: Population) -> &'static str {
     match population {
         Population::Patient => "/mes-services",
         Population::Regulator => "/bureau",
+        Population::Professional => "/pro",
         _ => "/catalogue",
     }
 }

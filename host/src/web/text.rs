@@ -213,6 +213,43 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub delegations_intro: &'static str,
+    pub code_made: &'static str,
+    pub new_delegation: &'static str,
+    pub delegated_sections: &'static str,
+    pub delegation_rpps: &'static str,
+    pub delegation_duration: &'static str,
+    pub make_code: &'static str,
+    pub your_delegations: &'static str,
+    pub first_to_enter: &'static str,
+    pub revoked_state: &'static str,
+    pub expired_state: &'static str,
+    pub in_force: &'static str,
+    pub revoke_delegation: &'static str,
+    pub blocks: &'static str,
+    pub blocks_intro: &'static str,
+    pub block_rpps: &'static str,
+    pub block: &'static str,
+    pub unblock: &'static str,
+    pub bad_section: &'static str,
+    pub no_section: &'static str,
+    pub bad_rpps: &'static str,
+    pub bad_duration: &'static str,
+    pub duration: fn(i64) -> String,
+    pub professionals_only: &'static str,
+    pub pro_title: &'static str,
+    pub code_label: &'static str,
+    pub code_enter: &'static str,
+    pub pro_held: &'static str,
+    pub code_too_many: &'static str,
+    pub code_unknown: &'static str,
+    pub code_refused: &'static str,
+    pub no_such_section: &'static str,
+    pub no_such_delegation: &'static str,
+    pub pro_back: &'static str,
+    pub delegations: &'static str,
+    pub patient_space: fn(&str) -> String,
+    pub delegated_until: fn(&str) -> String,
     pub signed_release: &'static str,
     pub alerts: &'static str,
     pub alert_note: &'static str,
@@ -424,6 +461,49 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    delegations_intro: "Donnez à un professionnel de santé un accès temporaire à certaines rubriques de votre espace, par un code à lui remettre. Vous pouvez retirer une délégation à tout moment ; chaque accès figure dans « Accès à mes données ».",
+    code_made: "Voici le code à remettre au professionnel. Il ne sera plus jamais affiché :",
+    new_delegation: "Nouvelle délégation",
+    delegated_sections: "Rubriques ouvertes",
+    delegation_rpps: "Numéro RPPS du professionnel (facultatif : sinon, le premier qui saisit le code)",
+    delegation_duration: "Durée",
+    make_code: "Créer le code",
+    your_delegations: "Vos délégations",
+    first_to_enter: "Le premier professionnel qui saisit le code",
+    revoked_state: "Retirée",
+    expired_state: "Échue",
+    in_force: "En cours",
+    revoke_delegation: "Retirer",
+    blocks: "Professionnels bloqués",
+    blocks_intro: "Un professionnel bloqué n'accède à rien de votre espace, quelle que soit sa profession ou une délégation.",
+    block_rpps: "Numéro RPPS à bloquer",
+    block: "Bloquer",
+    unblock: "Débloquer",
+    bad_section: "Une rubrique envoyée n'existe pas : rechargez la page.",
+    no_section: "Cochez au moins une rubrique.",
+    bad_rpps: "Un numéro RPPS compte 11 chiffres.",
+    bad_duration: "Choisissez une durée dans la liste.",
+    duration: |hours| {
+        if hours < 48 {
+            format!("{hours} heures")
+        } else {
+            format!("{} jours", hours / 24)
+        }
+    },
+    professionals_only: "Cette page est réservée aux professionnels de santé.",
+    pro_title: "Espace professionnel",
+    code_label: "Code de délégation remis par le patient",
+    code_enter: "Ouvrir",
+    pro_held: "Accès délégués en cours",
+    code_too_many: "Trop de codes erronés : réessayez dans un quart d'heure.",
+    code_unknown: "Ce code ne correspond à aucune délégation.",
+    code_refused: "Accès refusé : ",
+    no_such_section: "Cette rubrique n'existe pas.",
+    no_such_delegation: "Aucune délégation en votre nom ne porte cet identifiant.",
+    pro_back: "Retour à l'espace professionnel",
+    delegations: "Délégations",
+    patient_space: |patient| format!("Espace de santé du patient {patient}"),
+    delegated_until: |until| format!("Accès délégué jusqu'au {until} (UTC)."),
     signed_release: "La version signée par l'éditeur (JSON canonique : manifeste et empreinte du composant)",
     alerts: "Signalements ouverts",
     alert_note: "Suite donnée (publiée dans le journal)",
@@ -637,6 +717,49 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    delegations_intro: "Give a health professional temporary access to some sections of your space, with a code to hand them. You can withdraw a delegation at any time; every access is listed in “Access to my data”.",
+    code_made: "Here is the code to give the professional. It will never be shown again:",
+    new_delegation: "New delegation",
+    delegated_sections: "Sections opened",
+    delegation_rpps: "The professional's RPPS number (optional: otherwise, the first to enter the code)",
+    delegation_duration: "Duration",
+    make_code: "Make the code",
+    your_delegations: "Your delegations",
+    first_to_enter: "The first professional to enter the code",
+    revoked_state: "Withdrawn",
+    expired_state: "Ended",
+    in_force: "In force",
+    revoke_delegation: "Withdraw",
+    blocks: "Blocked professionals",
+    blocks_intro: "A blocked professional reaches nothing of your space, whatever their profession or any delegation.",
+    block_rpps: "RPPS number to block",
+    block: "Block",
+    unblock: "Unblock",
+    bad_section: "A section sent does not exist: reload the page.",
+    no_section: "Tick at least one section.",
+    bad_rpps: "An RPPS number has 11 digits.",
+    bad_duration: "Pick a duration from the list.",
+    duration: |hours| {
+        if hours < 48 {
+            format!("{hours} hours")
+        } else {
+            format!("{} days", hours / 24)
+        }
+    },
+    professionals_only: "This page is for health professionals.",
+    pro_title: "Professional space",
+    code_label: "Delegation code the patient gave you",
+    code_enter: "Open",
+    pro_held: "Delegated access in force",
+    code_too_many: "Too many wrong codes: try again in a quarter of an hour.",
+    code_unknown: "This code matches no delegation.",
+    code_refused: "Access refused: ",
+    no_such_section: "This section does not exist.",
+    no_such_delegation: "No delegation in your name has this id.",
+    pro_back: "Back to the professional space",
+    delegations: "Delegations",
+    patient_space: |patient| format!("Health space of patient {patient}"),
+    delegated_until: |until| format!("Delegated access until {until} (UTC)."),
     signed_release: "The release the editor signed (canonical JSON: manifest and component digest)",
     alerts: "Open alerts",
     alert_note: "What was done (kept on record)",
@@ -935,11 +1058,62 @@ pub fn denial(lang: Lang, reason: &str) -> String {
             "the grant has not started yet",
             "l'accord n'a pas encore commencé",
         ),
+        (
+            "no delegation opens the",
+            "la délégation n'ouvre pas cette rubrique",
+        ),
+        ("the delegation was revoked", "la délégation a été retirée"),
+        (
+            "the delegation has expired",
+            "la délégation est arrivée à échéance",
+        ),
+        (
+            "the delegation is bound to another",
+            "la délégation a été remise à un autre professionnel",
+        ),
+        (
+            "the patient blocked this professional",
+            "vous avez bloqué ce professionnel",
+        ),
+        (
+            "the patient closed their space",
+            "vous avez fermé votre espace",
+        ),
+        ("unknown code", "code inconnu"),
+        ("too many wrong codes", "trop de codes erronés"),
     ];
     known
         .iter()
         .find(|(english, _)| reason.starts_with(english))
         .map_or_else(|| reason.to_owned(), |(_, french)| (*french).to_owned())
+}
+
+/// Why a professional reads nothing here, in plain words.
+pub fn refusal(lang: Lang, refusal: &officine_policy::habilitation::Refusal) -> String {
+    use officine_policy::habilitation::Refusal;
+    if lang == Lang::En {
+        return refusal.to_string();
+    }
+    match refusal {
+        Refusal::SpaceClosed => "le patient a fermé son espace".to_owned(),
+        Refusal::Blocked => "le patient vous a bloqué".to_owned(),
+        Refusal::Hidden => "le patient a masqué ce document aux professionnels".to_owned(),
+        Refusal::DelegationRevoked => "le patient a retiré cette délégation".to_owned(),
+        Refusal::DelegationExpired => "cette délégation est arrivée à échéance".to_owned(),
+        Refusal::DelegationForAnother => {
+            "cette délégation a été remise à un autre professionnel".to_owned()
+        }
+        Refusal::NotDelegated(section) => {
+            format!("la délégation n'ouvre pas la rubrique {section}")
+        }
+        Refusal::NotForProfession {
+            profession,
+            category,
+        } => format!(
+            "la profession {profession} n'accède pas aux documents « {} »",
+            document(lang, *category)
+        ),
+    }
 }
 
 /// A moment, to the second, as the pages write it (UTC).

@@ -402,3 +402,36 @@ async fn a_regulator_lists_a_submitted_service_suspends_it_and_the_catalogue_fol
         vec!["Contrôle en cours après un signalement"]
     );
 }
+
+/// A delegation, clicked through in Chromium: the patient makes a code for
+/// their measures and documents; a physician enters it and reads exactly
+/// those two sections. Every page passes the accessibility check.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_physician_reads_what_a_patients_delegation_code_opens() {
+    let server = Server::start().await;
+    let platform = format!("http://127.0.0.1:{}", server.addr.port());
+    let journey = Journey::run("professional-journey.mjs", vec![platform]).await;
+    let step = |name: &str| journey.step(name);
+    assert_eq!(
+        Checked::of(step("delegations")).title,
+        "Délégations — Officine"
+    );
+    let code = step("delegation-made")["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14, "XXXX-XXXX-XXXX: {code}");
+    assert_eq!(
+        Checked::of(step("pro-home")).title,
+        "Espace professionnel — Officine"
+    );
+    for name in ["pro-measures", "pro-documents"] {
+        assert!(
+            step(name)["shown"].as_str().unwrap().contains("élément"),
+            "{}",
+            step(name)
+        );
+    }
+    assert_eq!(
+        step("pro-documents")["tabs"],
+        serde_json::json!(["Mesures", "Documents du dossier médical"]),
+        "only the delegated sections"
+    );
+}

@@ -6,6 +6,7 @@ use officine_host::db::Backend;
 /// The database the scratch databases of these suites are made on.
 const BACKEND: Backend = Backend::Sqlite;
 
+mod pages_client;
 mod server;
 mod support;
 
@@ -29,6 +30,7 @@ mod listing;
 mod loading;
 mod pages;
 mod platform;
+mod professionals;
 mod schema;
 mod serve;
 mod sign_in;

@@ -10,6 +10,9 @@ const BACKEND: Backend = Backend::Postgres;
 
 // Shared with suites this binary does not run.
 #[allow(dead_code)]
+#[path = "../integration/pages_client.rs"]
+mod pages_client;
+#[allow(dead_code)]
 #[path = "../integration/server.rs"]
 mod server;
 #[allow(dead_code)]
@@ -72,5 +75,7 @@ mod fhir;
 mod schema;
 
 // The pages: signing in, sessions, and a patient's consent from the pages.
+#[path = "../integration/professionals.rs"]
+mod professionals;
 #[path = "../integration/sign_in.rs"]
 mod sign_in;

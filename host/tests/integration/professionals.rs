@@ -1,0 +1,251 @@
+//! Professionals and the patient's control of them, through the pages: a
+//! patient hands a delegation code, a professional enters it and reads
+//! exactly the sections it opens, every read on the patient's record; and
+//! each refusal — a wrong code, guessing, a section not delegated, a
+//! revoked code, a blocked professional, a closed space — changes nothing.
+
+use crate::pages_client::{Browser, hidden};
+use crate::server::{Server, header};
+
+const DOCTOR: &str = "professional:10000000001:10";
+const DOCTOR_RPPS: &str = "10000000001";
+const PHYSIO: &str = "professional:10000000005:70";
+
+/// The code the delegations page shows once, after making one.
+fn shown_code(page: &str) -> String {
+    let start = page
+        .find("<p class=\"code\"><strong>")
+        .expect("a code shown")
+        + 24;
+    page[start..][..14].to_owned()
+}
+
+/// Makes a delegation of `sections` from the patient's page; returns the
+/// code.
+async fn delegate(patient: &mut Browser<'_>, sections: &[&str], rpps: &str) -> String {
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("lang", "fr"),
+        ("hours", "72"),
+        ("rpps", rpps),
+    ];
+    form.extend(sections.iter().map(|s| ("section", *s)));
+    let (status, headers, page) = patient.post("/mes-delegations", &form).await;
+    assert_eq!(status, 201, "{page}");
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    shown_code(&page)
+}
+
+/// Enters `code` as `professional`; returns the answer.
+async fn enter(professional: &mut Browser<'_>, code: &str) -> (u16, String, String) {
+    let (_, _, page) = professional.get("/pro").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, headers, page) = professional
+        .post(
+            "/pro/code",
+            &[("csrf", &csrf), ("lang", "fr"), ("code", code)],
+        )
+        .await;
+    let location = header(&headers, "location").unwrap_or_default().to_owned();
+    (status, location, page)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegation_code_opens_exactly_its_sections_to_one_professional_until_revoked() {
+    let server = Server::start().await;
+    let mut patient = Browser::new(&server);
+    patient.sign_in("patient:demo").await;
+    let mut doctor = Browser::new(&server);
+    doctor.sign_in(DOCTOR).await;
+
+    // Bad requests make nothing.
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    for (form, says) in [
+        (vec![("hours", "72")], "Cochez au moins une rubrique."),
+        (
+            vec![("hours", "72"), ("section", "everything")],
+            "Une rubrique envoyée n'existe pas",
+        ),
+        (
+            vec![("hours", "72"), ("section", "measures"), ("rpps", "123")],
+            "11 chiffres",
+        ),
+        (
+            vec![("hours", "100000"), ("section", "measures")],
+            "Choisissez une durée",
+        ),
+    ] {
+        let mut full = vec![("csrf", csrf.as_str()), ("lang", "fr")];
+        full.extend(form.iter().copied());
+        let (status, _, page) = patient.post("/mes-delegations", &full).await;
+        assert_eq!(status, 400, "{form:?}: {page}");
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM delegations")
+        .fetch_one(server.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    // Measures and documents, for whoever enters the code first.
+    let code = delegate(&mut patient, &["measures", "documents"], "").await;
+    let (status, location, page) = enter(&mut doctor, &code.to_lowercase()).await;
+    assert_eq!(status, 303, "{page}");
+    assert!(location.starts_with("/pro/acces/"), "{location}");
+    let delegation = location.split('/').nth(3).unwrap().to_owned();
+    let (status, _, page) = doctor.get(&location).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Espace de santé du patient demo"), "{page}");
+    assert!(
+        page.contains("éléments") || page.contains("1 élément"),
+        "{page}"
+    );
+    let documents = format!("/pro/acces/{delegation}/documents");
+    let (status, _, page) = doctor.get(&documents).await;
+    assert_eq!(status, 200, "{page}");
+    // Not the agenda, which the code does not open.
+    let agenda = format!("/pro/acces/{delegation}/agenda");
+    let (status, _, page) = doctor.get(&agenda).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("n'ouvre pas la rubrique agenda"), "{page}");
+    // Nor for another professional, now that it is the doctor's.
+    let mut physio = Browser::new(&server);
+    physio.sign_in(PHYSIO).await;
+    let (status, _, page) = enter(&mut physio, &code).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("remise à un autre professionnel"), "{page}");
+    let (status, _, _) = physio.get(&documents).await;
+    assert_eq!(
+        status, 404,
+        "another professional's delegation does not exist for them"
+    );
+
+    // The patient sees each read, by the doctor's RPPS number.
+    let (_, _, history) = patient.get("/mes-acces").await;
+    assert!(
+        history.contains(&format!("Professionnel·le de santé (RPPS {DOCTOR_RPPS})")),
+        "{history}"
+    );
+    assert!(history.contains("Consultation — vos mesures"), "{history}");
+    assert!(
+        history.contains("Refusé : la délégation n'ouvre pas cette rubrique"),
+        "{history}"
+    );
+
+    // A patient's block wins over the delegation; lifting it restores it.
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _) = patient
+        .post(
+            "/mes-delegations/blocages",
+            &[("csrf", &csrf), ("lang", "fr"), ("rpps", DOCTOR_RPPS)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, page) = doctor.get(&location).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("le patient vous a bloqué"), "{page}");
+    let (status, _, _) = patient
+        .post(
+            &format!("/mes-delegations/blocages/{DOCTOR_RPPS}/lever"),
+            &[("csrf", &csrf), ("lang", "fr")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = doctor.get(&location).await;
+    assert_eq!(status, 200);
+
+    // Revoked: nothing any more.
+    let (status, _, _) = patient
+        .post(
+            &format!("/mes-delegations/{delegation}/retirer"),
+            &[("csrf", &csrf), ("lang", "fr")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, page) = doctor.get(&location).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("a retiré cette délégation"), "{page}");
+    let (_, _, page) = doctor.get("/pro").await;
+    assert!(!page.contains(&delegation), "no longer held: {page}");
+
+    // Pages of one population are not another's.
+    let (status, _, _) = patient.get("/pro").await;
+    assert_eq!(status, 403);
+    let (status, _, _) = doctor.get("/mes-delegations").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guessing_codes_is_refused_and_a_closed_space_opens_nothing() {
+    let server = Server::start().await;
+    let mut patient = Browser::new(&server);
+    patient.sign_in("patient:demo").await;
+    let code = delegate(&mut patient, &["measures"], DOCTOR_RPPS).await;
+    let mut doctor = Browser::new(&server);
+    doctor.sign_in(DOCTOR).await;
+
+    for _ in 0..officine_host::professionals::FAILURES_ALLOWED {
+        let (status, _, page) = enter(&mut doctor, "AAAA-AAAA-AAAA").await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("ne correspond à aucune délégation"), "{page}");
+    }
+    let (status, _, page) = enter(&mut doctor, &code).await;
+    assert_eq!(status, 429, "even the right code, once guessing: {page}");
+
+    // Another professional bound by the code is refused too: it is the
+    // doctor's.
+    let mut physio = Browser::new(&server);
+    physio.sign_in(PHYSIO).await;
+    let (status, _, _) = enter(&mut physio, &code).await;
+    assert_eq!(status, 403);
+
+    // Closing the space ends every delegation and grant.
+    officine_host::professionals::close_space(
+        &server.db,
+        &officine_host::model::PatientId::new("demo"),
+        officine_host::model::now_millis(),
+    )
+    .await
+    .unwrap();
+    let (_, _, page) = patient.get("/mes-services").await;
+    assert!(
+        page.contains("Vous n'avez connecté aucun service."),
+        "{page}"
+    );
+    let (status, _, page) = patient
+        .post(
+            "/catalogue/fr.officine.weight-tracker/consentement",
+            &[
+                ("csrf", &hidden(&page, "csrf")),
+                ("lang", "fr"),
+                ("scope", "measures.read:weight"),
+                ("until", "2099-01-01"),
+            ],
+        )
+        .await;
+    assert!(
+        status == 400 || status == 403,
+        "no new grant: {status} {page}"
+    );
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let (status, _, _) = patient.send("GET", &site, "/", &[], "").await;
+    assert_eq!(status, 403, "services reach nothing");
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, page) = patient
+        .post(
+            "/mes-delegations",
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("hours", "72"),
+                ("section", "measures"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "no new delegation: {page}");
+}
