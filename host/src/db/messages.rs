@@ -99,6 +99,24 @@ pub async fn add(
 }
 
 /// Decodes a row of [`COLUMNS`], by position.
+/// Who opened `thread` of the patient's messages, and its subject: the
+/// origin of its first message. `None` if the patient has no such thread.
+pub async fn thread_opener(
+    db: &Db,
+    patient: &PatientId,
+    thread: &str,
+) -> Result<Option<(Origin, String)>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE patient_id = $1 AND id = $2 AND thread_id = $2"
+    );
+    let first = Select::new(sql)
+        .bind(patient.as_str())
+        .bind(thread)
+        .fetch_optional(db, from_row)
+        .await?;
+    Ok(first.map(|message| (message.origin, message.subject)))
+}
+
 fn from_row(row: &dyn Row) -> Result<Message> {
     Ok(Message {
         id: row.text(0)?,

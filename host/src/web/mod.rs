@@ -113,7 +113,14 @@ pub fn routes() -> Router<ApiState> {
         )
         .route("/pro", get(pro::home))
         .route("/pro/code", post(pro::enter_code))
-        .route("/pro/acces/{delegation}/{section}", get(pro::section))
+        .route(
+            "/pro/acces/{delegation}/{section}",
+            get(pro::section).post(pro::write),
+        )
+        .route(
+            "/mes-donnees/messages/{thread}/repondre",
+            post(records::reply),
+        )
         .route("/bureau", get(desk::queue))
         .route("/bureau/versions/{name}", get(desk::release))
         .route("/bureau/versions/{name}/{step}", post(desk::step))

@@ -18,8 +18,12 @@ use super::text;
 use crate::api::ApiState;
 use crate::audit::{Actor, Event, Outcome};
 use crate::auth::Professional;
+use crate::db::documents::{self, DocumentDraft};
+use crate::db::messages;
+use crate::model::Writer;
 use crate::model::now_millis;
 use crate::professionals::{self, RedeemError, StoredDelegation};
+use officine_policy::DocumentCategory;
 
 /// The signed-in professional, or the answer for anyone else.
 #[expect(
@@ -184,31 +188,69 @@ pub async fn enter_code(
     }
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SectionQuery {
+    lang: String,
+    /// Something was just added.
+    fait: String,
+}
+
 /// `GET /pro/acces/{delegation}/{section}`: one section of the patient's
 /// space, if the delegation opens it to this professional now.
 pub async fn section(
     State(state): State<ApiState>,
     visitor: Visitor,
     Path((id, section)): Path<(String, String)>,
-    Query(query): Query<DataQuery>,
+    Query(query): Query<SectionQuery>,
 ) -> Response {
     let path = format!("/pro/acces/{id}/{section}");
-    let here = Here::at(&path);
-    let lang = match layout::lang(query.lang(), &here) {
+    let lang = match layout::lang(&query.lang, &Here::at(&path)) {
         Ok(lang) => lang,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
-    let (_, professional) = match professional(&view) {
+    let done = (!query.fait.is_empty()).then_some(lang.text().added);
+    render_section(
+        &state,
+        &visitor,
+        &id,
+        &section,
+        lang,
+        None,
+        done,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A section's page, with a problem with what was just sent, or the
+/// confirmation of what was just added.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a page and what it confirms or refuses"
+)]
+async fn render_section(
+    state: &ApiState,
+    visitor: &Visitor,
+    id: &str,
+    section: &str,
+    lang: crate::web::Lang,
+    problem: Option<&str>,
+    done: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let path = format!("/pro/acces/{id}/{section}");
+    let view = View::new(lang, visitor.signed_in(), Here::at(&path));
+    let (signed_in, professional) = match professional(&view) {
         Ok(found) => found,
         Err(response) => return response,
     };
     let text = lang.text();
-    let Some(section) = Section::parse(&section) else {
+    let Some(section) = Section::parse(section) else {
         return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_section);
     };
     let rpps = professional.rpps.as_str();
-    let stored = match professionals::delegation_for(&state.db, &id, rpps).await {
+    let stored = match professionals::delegation_for(&state.db, id, rpps).await {
         Ok(Some(stored)) => stored,
         Ok(None) => return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_delegation),
         Err(error) => return super::unavailable(&error),
@@ -270,7 +312,7 @@ pub async fn section(
         )
         .is_ok()
     };
-    let found = match records::read(&state, &patient, kind, lang, document_ok).await {
+    let found = match records::read(state, &patient, kind, lang, document_ok, None).await {
         Ok(found) => found,
         Err(error) => return super::unavailable(&error),
     };
@@ -291,14 +333,229 @@ pub async fn section(
         .map(|s| Kind::of(*s))
         .collect();
     let title = kind.title(lang);
+    let write = write_form(&view, signed_in, &stored.id, kind, &reader);
     let main = html! {
         p { a href=(view.link("/pro")) { (text.pro_back) } }
         h1 { ((text.patient_space)(patient.as_str())) }
         p { ((text.delegated_until)(&text::moment(lang, stored.delegation.expires_at))) }
         (records::tabs(&view, text.my_data, &delegated, kind, |k| section_path(&stored.id, k)))
+        @if let Some(problem) = problem {
+            p.error role="alert" { (problem) }
+        }
+        @if let Some(done) = done {
+            p.done role="status" { (done) }
+        }
         h2 { (title) }
         p role="status" { ((text.rows_shown)(found.rows)) }
         (found.markup)
+        (write)
     };
-    layout::page(&view, Nav::Pro, title, main).into_response()
+    (status, layout::page(&view, Nav::Pro, title, main)).into_response()
+}
+
+/// What a professional may add in `kind`: a document of a category their
+/// profession reads, or a new conversation with the patient.
+fn write_form(
+    view: &View<'_>,
+    signed_in: &SignedIn,
+    delegation: &str,
+    kind: Kind,
+    reader: &habilitation::Professional<'_>,
+) -> maud::Markup {
+    let lang = view.lang;
+    let text = lang.text();
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(signed_in.csrf);
+        input type="hidden" name="lang" value=(lang.code());
+    };
+    let action = section_path(delegation, kind);
+    match kind {
+        Kind::Documents => {
+            let categories: Vec<DocumentCategory> = DocumentCategory::ALL
+                .into_iter()
+                .filter(|category| writable(reader, *category))
+                .collect();
+            html! {
+                h2 { (text.add_document) }
+                form.step method="post" action=(action) {
+                    (hidden)
+                    div.field {
+                        label for="title" { (text.document_title) }
+                        input id="title" name="title" type="text" required maxlength="200";
+                    }
+                    div.field {
+                        label for="category" { (text.doc_category) }
+                        select id="category" name="category" {
+                            @for category in &categories {
+                                option value=(category.as_str()) { (text::document(lang, *category)) }
+                            }
+                        }
+                    }
+                    div.field {
+                        label for="content" { (text.document_content) }
+                        textarea id="content" name="content" required rows="6" {}
+                    }
+                    button type="submit" { (text.add_document) }
+                }
+            }
+        }
+        Kind::Messages => html! {
+            h2 { (text.open_thread) }
+            form.step method="post" action=(action) {
+                (hidden)
+                div.field {
+                    label for="subject" { (text.message_subject) }
+                    input id="subject" name="subject" type="text" required maxlength="200";
+                }
+                div.field {
+                    label for="body" { (text.message_body) }
+                    textarea id="body" name="body" required rows="6" {}
+                }
+                button type="submit" { (text.send) }
+            }
+        },
+        Kind::Measures | Kind::Agenda => html! {},
+    }
+}
+
+/// Whether a professional may add a document of `category`: one their
+/// profession reads by the matrix.
+fn writable(reader: &habilitation::Professional<'_>, category: DocumentCategory) -> bool {
+    habilitation::ProfessionKind::from_code(reader.profession)
+        .is_some_and(|profession| Matrix::national().reads(profession, category))
+}
+
+/// `POST /pro/acces/{delegation}/{section}`: a document added to the
+/// record, or a conversation opened with the patient, under a delegation
+/// that opens the section.
+pub async fn write(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    Path((id, section)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Posted::read(&body);
+    let lang = form.lang;
+    let path = format!("/pro/acces/{id}/{section}");
+    let view = View::new(lang, visitor.signed_in(), Here::at(&path));
+    let (signed_in, professional) = match professional(&view) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Err(response) = form.check(&state.web, signed_in, &headers) {
+        return response;
+    }
+    let text = lang.text();
+    let Some(section) =
+        Section::parse(&section).filter(|s| matches!(s, Section::Documents | Section::Messages))
+    else {
+        return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_section);
+    };
+    let rpps = professional.rpps.as_str();
+    let stored = match professionals::delegation_for(&state.db, &id, rpps).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_delegation),
+        Err(error) => return super::unavailable(&error),
+    };
+    let patient = stored.patient.clone();
+    let (closed, overrides) = match tokio::try_join!(
+        professionals::is_closed(&state.db, &patient),
+        professionals::overrides(&state.db, &patient),
+    ) {
+        Ok(found) => found,
+        Err(error) => return super::unavailable(&error),
+    };
+    let space = if closed { Space::Closed } else { Space::Open };
+    let reader = habilitation::Professional {
+        rpps,
+        profession: professional.profession.as_str(),
+    };
+    let now = now_millis();
+    if let Err(refusal) = habilitation::section_access(
+        space,
+        &overrides,
+        &reader,
+        section,
+        Some(&stored.delegation),
+        now,
+    ) {
+        let problem = format!("{}{}", text.code_refused, text::refusal(lang, &refusal));
+        return layout::problem(&view, StatusCode::FORBIDDEN, &problem);
+    }
+    let writer = Writer::Professional {
+        name: format!("RPPS {rpps}"),
+        rpps: rpps.to_owned(),
+    };
+    let kind = Kind::of(section);
+    let again = |problem: &'static str| {
+        let (state, visitor) = (state.clone(), visitor.clone());
+        let (id, section) = (id.clone(), section.as_str().to_owned());
+        async move {
+            render_section(
+                &state,
+                &visitor,
+                &id,
+                &section,
+                lang,
+                Some(problem),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    let written = match section {
+        Section::Documents => {
+            let title = form.get("title").trim();
+            let content = form.get("content");
+            let category = form.get("category").parse::<DocumentCategory>().ok();
+            let Some(category) = category.filter(|c| writable(&reader, *c)) else {
+                return again(text.bad_category).await;
+            };
+            if title.is_empty() || title.len() > 200 || content.trim().is_empty() {
+                return again(text.document_incomplete).await;
+            }
+            let draft = DocumentDraft {
+                category,
+                doc_type: "professional-note".to_owned(),
+                title: title.to_owned(),
+                author: format!("RPPS {rpps}"),
+                date: now,
+                format: "text/plain".to_owned(),
+                content: content.as_bytes().to_vec(),
+                masked: false,
+            };
+            documents::add(&state.db, &patient, &writer, draft)
+                .await
+                .map(|d| d.is_some())
+        }
+        _ => {
+            let subject = form.get("subject").trim();
+            let body = form.get("body");
+            if subject.is_empty() || subject.len() > 200 || body.trim().is_empty() {
+                return again(text.message_incomplete).await;
+            }
+            messages::add(
+                &state.db,
+                &patient,
+                &writer,
+                &writer_name(rpps),
+                None,
+                subject,
+                body,
+            )
+            .await
+            .map(|m| m.is_some())
+        }
+    };
+    match written {
+        Ok(true) => super::see_other(&view.link(&format!("{}?fait=1", section_path(&id, kind)))),
+        Ok(false) => layout::problem(&view, StatusCode::CONFLICT, text.step_refused),
+        Err(error) => super::unavailable(&error),
+    }
+}
+
+fn writer_name(rpps: &str) -> String {
+    format!("RPPS {rpps}")
 }

@@ -116,13 +116,16 @@ pub(super) struct Read {
 }
 
 /// Reads `kind` of `patient`'s data; `documents` keeps the documents the
-/// reader may see (all of them for the patient).
+/// reader may see (all of them for the patient); with `reply` (the
+/// patient's form token), each conversation a professional opened offers
+/// an answer.
 pub(super) async fn read(
     state: &ApiState,
     patient: &PatientId,
     kind: Kind,
     lang: Lang,
     documents: impl Fn(&DocumentMeta) -> bool,
+    reply: Option<&str>,
 ) -> crate::db::Result<Read> {
     let db = &state.db;
     let text = lang.text();
@@ -225,6 +228,19 @@ pub(super) async fn read(
                         h3 { (message.subject) }
                         p.hint { ((text.sent_by)(&message.sender, &text::moment(lang, message.sent_at))) }
                         p.body { (message.body) }
+                        @if let Some(reply) = reply.filter(|_| {
+                            message.origin == Origin::Professional && message.id == message.thread
+                        }) {
+                            form.step method="post" action=(format!("/mes-donnees/messages/{}/repondre", message.thread)) {
+                                input type="hidden" name="csrf" value=(reply);
+                                input type="hidden" name="lang" value=(lang.code());
+                                div.field {
+                                    label for=(format!("reply-{}", message.id)) { (text.reply_label) }
+                                    textarea id=(format!("reply-{}", message.id)) name="body" required rows="3" {}
+                                }
+                                button type="submit" { (text.reply) }
+                            }
+                        }
                     }
                 }
             };
@@ -269,11 +285,11 @@ async fn data_page(state: &ApiState, visitor: &Visitor, query: &DataQuery, kind:
         Err(response) => return response,
     };
     let view = View::new(lang, visitor.signed_in(), here);
-    let patient = match super::patient::patient(&view) {
-        Ok((_, patient)) => patient.subject.clone(),
+    let (signed_in, patient) = match super::patient::patient(&view) {
+        Ok((signed_in, patient)) => (signed_in, patient.subject.clone()),
         Err(response) => return response,
     };
-    let found = match read(state, &patient, kind, lang, |_| true).await {
+    let found = match read(state, &patient, kind, lang, |_| true, Some(&signed_in.csrf)).await {
         Ok(found) => found,
         Err(error) => return super::unavailable(&error),
     };
@@ -350,3 +366,54 @@ data_route!(
     messages,
     Kind::Messages
 );
+
+/// `POST /mes-donnees/messages/{thread}/repondre`: the patient answers in
+/// a conversation a professional opened; they never open one.
+pub async fn reply(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    axum::extract::Path(thread): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = super::form::Posted::read(&body);
+    let lang = form.lang;
+    let view = View::new(lang, visitor.signed_in(), Here::at(Kind::Messages.path()));
+    let (signed_in, patient) = match super::patient::patient(&view) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Err(response) = form.check(&state.web, signed_in, &headers) {
+        return response;
+    }
+    let text = lang.text();
+    let opened = match messages::thread_opener(&state.db, &patient.subject, &thread).await {
+        Ok(opened) => opened,
+        Err(error) => return super::unavailable(&error),
+    };
+    let Some((Origin::Professional, subject)) = opened else {
+        return layout::problem(
+            &view,
+            axum::http::StatusCode::NOT_FOUND,
+            text.no_such_thread,
+        );
+    };
+    let answer = form.get("body");
+    if answer.trim().is_empty() {
+        return layout::problem(&view, axum::http::StatusCode::BAD_REQUEST, text.reply_empty);
+    }
+    let sent = messages::add(
+        &state.db,
+        &patient.subject,
+        &crate::model::Writer::Patient,
+        &patient.subject.to_string(),
+        Some(&thread),
+        &format!("Re: {subject}"),
+        answer,
+    )
+    .await;
+    match sent {
+        Ok(_) => super::see_other(&view.link(Kind::Messages.path())),
+        Err(error) => super::unavailable(&error),
+    }
+}

@@ -90,8 +90,8 @@ async fn a_delegation_code_opens_exactly_its_sections_to_one_professional_until_
         .unwrap();
     assert_eq!(count, 0);
 
-    // Measures and documents, for whoever enters the code first.
-    let code = delegate(&mut patient, &["measures", "documents"], "").await;
+    // Measures, documents and messages, for whoever enters the code first.
+    let code = delegate(&mut patient, &["measures", "documents", "messages"], "").await;
     let (status, location, page) = enter(&mut doctor, &code.to_lowercase()).await;
     assert_eq!(status, 303, "{page}");
     assert!(location.starts_with("/pro/acces/"), "{location}");
@@ -122,6 +122,90 @@ async fn a_delegation_code_opens_exactly_its_sections_to_one_professional_until_
         status, 404,
         "another professional's delegation does not exist for them"
     );
+
+    // The doctor adds a document in a category their profession reads, and
+    // opens a conversation; the patient sees both and answers.
+    let (_, _, page) = doctor.get(&documents).await;
+    let csrf = hidden(&page, "csrf");
+    for (form, says) in [
+        (
+            vec![
+                ("title", "Note"),
+                ("category", "nonsense"),
+                ("content", "x"),
+            ],
+            "Choisissez une catégorie",
+        ),
+        (
+            vec![("title", " "), ("category", "summary"), ("content", "x")],
+            "Un document a un titre",
+        ),
+    ] {
+        let mut full = vec![("csrf", csrf.as_str()), ("lang", "fr")];
+        full.extend(form.iter().copied());
+        let (status, _, page) = doctor.post(&documents, &full).await;
+        assert_eq!(status, 400, "{form:?}: {page}");
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    let (status, _, page) = doctor
+        .post(
+            &documents,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("title", "Note de suivi du 25 novembre"),
+                ("category", "summary"),
+                ("content", "Tension stable. À revoir dans trois mois."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let (_, _, page) = patient.get("/mes-donnees/documents").await;
+    assert!(page.contains("Note de suivi du 25 novembre"), "{page}");
+    let messages = format!("/pro/acces/{delegation}/messages");
+    let (status, _, page) = doctor
+        .post(
+            &messages,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("subject", "Votre prochain rendez-vous"),
+                ("body", "Pouvez-vous me rappeler cette semaine ?"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let (_, _, page) = patient.get("/mes-donnees/messages").await;
+    let thread = page
+        .split("/mes-donnees/messages/")
+        .skip(1)
+        .map(|rest| rest.split('/').next().unwrap().to_owned())
+        .find(|_| true)
+        .expect("a conversation to answer");
+    let patient_csrf = hidden(&page, "csrf");
+    let reply = format!("/mes-donnees/messages/{thread}/repondre");
+    let (status, _, _) = patient
+        .post(
+            &reply,
+            &[
+                ("csrf", &patient_csrf),
+                ("lang", "fr"),
+                ("body", "Oui, jeudi."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, _, page) = patient.get("/mes-donnees/messages").await;
+    assert!(page.contains("Re: Votre prochain rendez-vous"), "{page}");
+    // A patient never opens a conversation: only answers one a
+    // professional opened.
+    let (status, _, _) = patient
+        .post(
+            "/mes-donnees/messages/not-a-thread/repondre",
+            &[("csrf", &patient_csrf), ("lang", "fr"), ("body", "Bonjour")],
+        )
+        .await;
+    assert_eq!(status, 404);
 
     // The patient sees each read, by the doctor's RPPS number.
     let (_, _, history) = patient.get("/mes-acces").await;
