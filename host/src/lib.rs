@@ -14,6 +14,7 @@ pub mod consent;
 pub mod db;
 pub mod dev;
 pub mod examples;
+pub mod export;
 pub mod fhir;
 pub mod files;
 pub mod harness;

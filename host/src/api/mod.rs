@@ -181,6 +181,7 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
             patient::create_observation
         ))
         .routes(routes!(patient::read_observation))
+        .routes(routes!(patient::export))
         .routes(routes!(audit::search_audit_events))
         .routes(routes!(audit::component_report))
         .routes(routes!(audit::export))

@@ -170,3 +170,57 @@ pub async fn create_observation(
         Err(error) => unavailable(error),
     }
 }
+
+/// Everything of the patient's space, to take away: one FHIR R4 `Bundle`
+/// of type `collection` with their measures, agenda, documents (each with
+/// its content as a `Binary`), messages, consents and the history of every
+/// access to their data (see `docs/professionals.md`).
+#[utoipa::path(
+    get,
+    path = "/api/patient/export",
+    tag = "patient",
+    responses(
+        (status = 200, description = "A collection Bundle of everything", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid patient token"),
+        (status = 403, description = "The token is not a patient's")
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export(
+    State(state): State<ApiState>,
+    PatientIdentity(patient): PatientIdentity,
+) -> Response {
+    export_of(&state, &patient.subject).await
+}
+
+/// The export of `patient`'s space, as a file to save, its reading on the
+/// record.
+pub(crate) async fn export_of(state: &ApiState, patient: &crate::model::PatientId) -> Response {
+    use axum::response::IntoResponse as _;
+    let bundle = match crate::export::everything(
+        &state.db,
+        patient,
+        super::records::FHIR_BASE,
+        now_millis(),
+    )
+    .await
+    {
+        Ok(bundle) => bundle,
+        Err(error) => return unavailable(error),
+    };
+    let entries = bundle["entry"].as_array().map_or(0, Vec::len);
+    let answer = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/fhir+json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"officine-export.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bundle.to_string(),
+    )
+        .into_response();
+    read_by_patient(&state.db, patient, "export.everything", entries, answer).await
+}

@@ -76,6 +76,17 @@ pub async fn last_accesses(db: &Db, patient: &PatientId) -> Result<BTreeMap<Stri
     Ok(rows.into_iter().collect())
 }
 
+/// Every access to `patient`'s data, newest first: their export.
+pub async fn everything_for_patient(db: &Db, patient: &PatientId) -> Result<Vec<Recorded>> {
+    db.audit().flush().await?;
+    Select::new(
+        "SELECT seq, body FROM audit_events WHERE patient_id = $1 ORDER BY at DESC, seq DESC",
+    )
+    .bind(patient.as_str())
+    .fetch_all(db, recorded)
+    .await
+}
+
 fn recorded(row: &dyn crate::db::read::Row) -> Result<Recorded> {
     let body = row.text(1)?;
     let event = Event::from_entry(&body).ok_or_else(|| DbError::Corrupt {

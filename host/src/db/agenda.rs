@@ -220,6 +220,16 @@ pub async fn remove_own(db: &Db, own: OwnEvent<'_>) -> Result<bool> {
 }
 
 /// Decodes a row of [`COLUMNS`], by position.
+/// Every agenda entry of the patient, earliest first: their export.
+pub async fn everything(db: &Db, patient: &PatientId) -> Result<Vec<Event>> {
+    Select::new(format!(
+        "SELECT {COLUMNS} FROM agenda_events WHERE patient_id = $1 ORDER BY starts_at, id"
+    ))
+    .bind(patient.as_str())
+    .fetch_all(db, from_row)
+    .await
+}
+
 fn from_row(row: &dyn Row) -> Result<Event> {
     Ok(Event {
         id: row.text(0)?,

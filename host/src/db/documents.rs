@@ -185,6 +185,19 @@ pub async fn set_hidden(db: &Db, patient: &PatientId, id: &str, hidden: bool) ->
 }
 
 /// Decodes a row of [`COLUMNS`], by position.
+/// Every document of the patient's record with its content, newest first:
+/// their export. The ones they hid are theirs and included; the ones an
+/// author masked are not yet theirs to read, and are left out.
+pub async fn everything(db: &Db, patient: &PatientId) -> Result<Vec<(DocumentMeta, Vec<u8>)>> {
+    Select::new(format!(
+        "SELECT {COLUMNS}, content FROM documents WHERE patient_id = $1 AND masked = 0 \
+         ORDER BY document_date DESC, id DESC"
+    ))
+    .bind(patient.as_str())
+    .fetch_all(db, |row| Ok((from_row(row)?, row.blob(10)?)))
+    .await
+}
+
 fn from_row(row: &dyn Row) -> Result<DocumentMeta> {
     Ok(DocumentMeta {
         id: row.text(0)?,

@@ -190,6 +190,16 @@ async fn insert(
 }
 
 /// Decodes a row of [`COLUMNS`], by position (this is the hot path).
+/// Every measure of the patient, newest first: their export.
+pub async fn everything(db: &Db, patient: &PatientId) -> Result<Vec<Measure>> {
+    Select::new(format!(
+        "SELECT {COLUMNS} FROM measures WHERE patient_id = $1 ORDER BY effective_at DESC, id DESC"
+    ))
+    .bind(patient.as_str())
+    .fetch_all(db, from_row)
+    .await
+}
+
 fn from_row(row: &dyn Row) -> Result<Measure> {
     Ok(Measure {
         id: row.text(0)?,

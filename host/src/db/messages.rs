@@ -99,6 +99,16 @@ pub async fn add(
 }
 
 /// Decodes a row of [`COLUMNS`], by position.
+/// Every message of the patient, newest first: their export.
+pub async fn everything(db: &Db, patient: &PatientId) -> Result<Vec<Message>> {
+    Select::new(format!(
+        "SELECT {COLUMNS} FROM messages WHERE patient_id = $1 ORDER BY sent_at DESC, id DESC"
+    ))
+    .bind(patient.as_str())
+    .fetch_all(db, from_row)
+    .await
+}
+
 /// Who opened `thread` of the patient's messages, and its subject: the
 /// origin of its first message. `None` if the patient has no such thread.
 pub async fn thread_opener(

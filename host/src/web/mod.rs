@@ -98,6 +98,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/mes-services/{service}/retirer", post(patient::revoke))
         .route("/mes-acces", get(patient::accesses))
         .route("/mes-donnees/mesures", get(records::measures))
+        .route("/mes-donnees/export", get(records::export))
         .route("/mes-donnees/agenda", get(records::agenda))
         .route("/mes-donnees/documents", get(records::documents))
         .route("/mes-donnees/messages", get(records::messages))

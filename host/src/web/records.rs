@@ -297,6 +297,7 @@ async fn data_page(state: &ApiState, visitor: &Visitor, query: &DataQuery, kind:
     let title = kind.title(lang);
     let main = html! {
         h1 { (text.my_data) }
+        p { a href="/mes-donnees/export" download="officine-export.json" { (text.export_all) } }
         (tabs(&view, text.my_data, &Kind::ALL, kind, |k| k.path().to_owned()))
         h2 { (title) }
         p role="status" { ((text.rows_shown)(found.rows)) }
@@ -415,5 +416,19 @@ pub async fn reply(
     match sent {
         Ok(_) => super::see_other(&view.link(Kind::Messages.path())),
         Err(error) => super::unavailable(&error),
+    }
+}
+
+/// `GET /mes-donnees/export`: everything of the patient's space, as one
+/// FHIR file to save.
+pub async fn export(State(state): State<ApiState>, visitor: Visitor) -> Response {
+    let view = View::new(
+        Lang::Fr,
+        visitor.signed_in(),
+        Here::at("/mes-donnees/export"),
+    );
+    match super::patient::patient(&view) {
+        Ok((_, patient)) => crate::api::patient::export_of(&state, &patient.subject).await,
+        Err(response) => response,
     }
 }

@@ -213,6 +213,7 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub export_all: &'static str,
     pub added: &'static str,
     pub bad_category: &'static str,
     pub document_incomplete: &'static str,
@@ -475,6 +476,7 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    export_all: "Télécharger toutes mes données (fichier FHIR : mesures, agenda, documents, messages, accords et historique des accès)",
     added: "Ajouté au dossier du patient, et inscrit dans son journal d'accès.",
     bad_category: "Choisissez une catégorie de la liste : celles que votre profession consulte.",
     document_incomplete: "Un document a un titre (200 caractères au plus) et un contenu.",
@@ -745,6 +747,7 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    export_all: "Download all my data (a FHIR file: measures, agenda, documents, messages, consents and access history)",
     added: "Added to the patient's record, and entered in their access log.",
     bad_category: "Pick a category from the list: those your profession reads.",
     document_incomplete: "A document has a title (200 characters at most) and content.",

@@ -411,6 +411,32 @@ async fn resources_built_from_a_record_are_valid_fhir() {
         &OperationOutcome::not_found("Observation", "nothing"),
     );
 
+    // The patient's export: everything above, in one collection Bundle.
+    let export = officine_host::export::everything(db, patient, BASE, now)
+        .await
+        .unwrap();
+    let types: BTreeSet<&str> = export["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "Observation",
+        "Appointment",
+        "DocumentReference",
+        "Binary",
+        "Communication",
+        "Consent",
+        "AuditEvent",
+    ] {
+        assert!(
+            types.contains(expected),
+            "{expected} in the export: {types:?}"
+        );
+    }
+    write(out, "Bundle", "export", &export);
+
     let files = std::fs::read_dir(out).unwrap().count();
     let output = Command::new(python)
         .arg(kit().join("validate.py"))

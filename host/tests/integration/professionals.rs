@@ -287,6 +287,41 @@ async fn guessing_codes_is_refused_and_a_closed_space_opens_nothing() {
     let (status, _, _) = enter(&mut physio, &code).await;
     assert_eq!(status, 403);
 
+    // The patient takes everything away, from the page as from the API.
+    let (status, headers, body) = patient.get("/mes-donnees/export").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/fhir+json")
+    );
+    assert!(
+        header(&headers, "content-disposition").is_some_and(|d| d.starts_with("attachment")),
+        "{headers:?}"
+    );
+    let bundle: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(bundle["type"], "collection");
+    let entries = bundle["entry"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["resource"]["resourceType"] == "AuditEvent"),
+        "the access history is in it"
+    );
+    let token = server.token("patient:demo");
+    let (status, _, api) = server
+        .send("GET", "/api/patient/export", Some(&token), "")
+        .await;
+    assert_eq!(status, 200, "{api}");
+    let other = server.token("patient:someone-else");
+    let (status, _, theirs) = server
+        .send("GET", "/api/patient/export", Some(&other), "")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !theirs.contains("\"Patient/demo\""),
+        "another patient's export holds nothing of this one's: {theirs}"
+    );
+
     // Closing the space ends every delegation and grant.
     officine_host::professionals::close_space(
         &server.db,

@@ -7,9 +7,15 @@ use std::collections::BTreeMap;
 use officine_host::db::Db;
 
 /// Tables with a `patient_id` column that stay on one node: rows found by a
-/// token's hash, short-lived (`docs/operators.md`, "Capacity"); and the
-/// audit log, one sequence for the whole deployment (`docs/audit.md`).
-const LOCAL: [&str; 3] = ["audit_events", "service_handshakes", "service_sessions"];
+/// token's or a code's hash, short-lived (`docs/operators.md`, "Capacity");
+/// and the audit log, one sequence for the whole deployment
+/// (`docs/audit.md`).
+const LOCAL: [&str; 4] = [
+    "audit_events",
+    "delegations",
+    "service_handshakes",
+    "service_sessions",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_unique_key_of_patient_data_includes_the_patient() {
