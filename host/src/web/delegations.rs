@@ -175,6 +175,11 @@ async fn render(
             }
         }
     };
+    let main = html! {
+        (main)
+        h2 { (text.close_title) }
+        p { a href=(view.link("/mon-espace/fermer")) { (text.close_title) } }
+    };
     let mut response = (
         status,
         layout::page(view, Nav::Delegations, text.delegations, main),
@@ -324,6 +329,93 @@ pub async fn unblock(
     };
     match professionals::unblock(&state.db, &patient.subject, &rpps).await {
         Ok(_) => super::see_other(&view.link("/mes-delegations")),
+        Err(error) => super::unavailable(&error),
+    }
+}
+
+/// `GET /mon-espace/fermer`: what closing the space does, and the form.
+pub async fn closing(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    Query(query): Query<DataQuery>,
+) -> Response {
+    let here = Here::at("/mon-espace/fermer");
+    let lang = match layout::lang(query.lang(), &here) {
+        Ok(lang) => lang,
+        Err(response) => return response,
+    };
+    let view = View::new(lang, visitor.signed_in(), here);
+    render_closing(&state, &view, None, StatusCode::OK).await
+}
+
+async fn render_closing(
+    state: &ApiState,
+    view: &View<'_>,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (signed_in, patient) = match super::patient::patient(view) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let closed = match professionals::is_closed(&state.db, &patient.subject).await {
+        Ok(closed) => closed,
+        Err(error) => return super::unavailable(&error),
+    };
+    let lang = view.lang;
+    let text = lang.text();
+    let main = html! {
+        h1 { (text.close_title) }
+        @if closed {
+            p.done role="status" { (text.space_closed) }
+        } @else {
+            @if let Some(problem) = problem {
+                p.error role="alert" { (problem) }
+            }
+            p { (text.close_intro) }
+            ul {
+                li { (text.close_grants) }
+                li { (text.close_delegations) }
+                li { (text.close_kept) }
+            }
+            p { a href="/mes-donnees/export" download="officine-export.json" { (text.export_all) } }
+            form.step method="post" action="/mon-espace/fermer" {
+                input type="hidden" name="csrf" value=(signed_in.csrf);
+                input type="hidden" name="lang" value=(lang.code());
+                div.choice {
+                    input type="checkbox" id="confirm" name="confirm" value="yes" required;
+                    label for="confirm" { (text.close_confirm) }
+                }
+                button.danger type="submit" { (text.close_title) }
+            }
+        }
+    };
+    (
+        status,
+        layout::page(view, Nav::Delegations, text.close_title, main),
+    )
+        .into_response()
+}
+
+/// `POST /mon-espace/fermer`: closes the space, once confirmed.
+pub async fn close(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Posted::read(&body);
+    let (view, patient) = match posted(&state, &visitor, &headers, &form) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let view = View::new(view.lang, view.visitor, Here::at("/mon-espace/fermer"));
+    if form.get("confirm") != "yes" {
+        let problem = form.lang.text().close_unconfirmed;
+        return render_closing(&state, &view, Some(problem), StatusCode::BAD_REQUEST).await;
+    }
+    match professionals::close_space(&state.db, &patient.subject, now_millis()).await {
+        Ok(()) => super::see_other(&view.link("/mon-espace/fermer")),
         Err(error) => super::unavailable(&error),
     }
 }

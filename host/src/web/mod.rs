@@ -107,6 +107,10 @@ pub fn routes() -> Router<ApiState> {
             get(delegations::page).post(delegations::create),
         )
         .route("/mes-delegations/{id}/retirer", post(delegations::revoke))
+        .route(
+            "/mon-espace/fermer",
+            get(delegations::closing).post(delegations::close),
+        )
         .route("/mes-delegations/blocages", post(delegations::block))
         .route(
             "/mes-delegations/blocages/{rpps}/lever",

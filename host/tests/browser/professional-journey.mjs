@@ -16,7 +16,9 @@ try {
   await page.goto(`${platform}/connexion`);
   await page.getByRole('button', { name: 'Camille Martin — patiente de démonstration' }).click();
   await page.waitForURL('**/mes-services?**');
-  let response = await page.goto(`${platform}/mes-delegations`);
+  let response = await page.goto(`${platform}/mon-espace/fermer`);
+  await step('closing', response.status());
+  response = await page.goto(`${platform}/mes-delegations`);
   await step('delegations', response.status());
   await page.getByLabel('Mesures').check();
   await page.getByLabel('Documents du dossier médical').check();

@@ -416,6 +416,10 @@ async fn a_physician_reads_what_a_patients_delegation_code_opens() {
         Checked::of(step("delegations")).title,
         "Délégations — Officine"
     );
+    assert_eq!(
+        Checked::of(step("closing")).title,
+        "Fermer mon espace santé — Officine"
+    );
     let code = step("delegation-made")["code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 14, "XXXX-XXXX-XXXX: {code}");
     assert_eq!(

@@ -322,14 +322,39 @@ async fn guessing_codes_is_refused_and_a_closed_space_opens_nothing() {
         "another patient's export holds nothing of this one's: {theirs}"
     );
 
-    // Closing the space ends every delegation and grant.
-    officine_host::professionals::close_space(
-        &server.db,
-        &officine_host::model::PatientId::new("demo"),
-        officine_host::model::now_millis(),
-    )
-    .await
-    .unwrap();
+    // Closing the space, from its page, once confirmed, ends every
+    // delegation and grant.
+    let (status, _, page) = patient.get("/mon-espace/fermer").await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = hidden(&page, "csrf");
+    let (status, _, page) = patient
+        .post("/mon-espace/fermer", &[("csrf", &csrf), ("lang", "fr")])
+        .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("Cochez la case pour confirmer la fermeture"),
+        "{page}"
+    );
+    let demo = officine_host::model::PatientId::new("demo");
+    assert!(
+        !officine_host::professionals::is_closed(&server.db, &demo)
+            .await
+            .unwrap()
+    );
+    let (status, _, _) = patient
+        .post(
+            "/mon-espace/fermer",
+            &[("csrf", &csrf), ("lang", "fr"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        officine_host::professionals::is_closed(&server.db, &demo)
+            .await
+            .unwrap()
+    );
+    let (_, _, page) = patient.get("/mon-espace/fermer").await;
+    assert!(page.contains("Votre espace est fermé"), "{page}");
     let (_, _, page) = patient.get("/mes-services").await;
     assert!(
         page.contains("Vous n'avez connecté aucun service."),
