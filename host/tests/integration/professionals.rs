@@ -256,6 +256,45 @@ async fn a_delegation_code_opens_exactly_its_sections_to_one_professional_until_
     let (_, _, page) = doctor.get("/pro").await;
     assert!(!page.contains(&delegation), "no longer held: {page}");
 
+    // A profession writes only the document categories it reads: a
+    // physiotherapist with the documents section adds no medical summary.
+    let physio_code = delegate(&mut patient, &["documents"], "10000000005").await;
+    let (status, location, _) = enter(&mut physio, &physio_code).await;
+    assert_eq!(status, 303);
+    let (_, _, page) = physio.get(&location).await;
+    assert!(
+        !page.contains("<option value=\"summary\">"),
+        "the form offers only what the profession reads: {page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let (status, _, page) = physio
+        .post(
+            &location,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("title", "Synthèse"),
+                ("category", "summary"),
+                ("content", "Rien."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Choisissez une catégorie"), "{page}");
+    let (status, _, _) = physio
+        .post(
+            &location,
+            &[
+                ("csrf", &csrf),
+                ("lang", "fr"),
+                ("title", "Bilan de kinésithérapie"),
+                ("category", "reports"),
+                ("content", "Mobilité en progrès."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+
     // Pages of one population are not another's.
     let (status, _, _) = patient.get("/pro").await;
     assert_eq!(status, 403);
