@@ -209,36 +209,38 @@ pub async fn section(
         Ok(lang) => lang,
         Err(response) => return response,
     };
-    let done = (!query.fait.is_empty()).then_some(lang.text().added);
-    render_section(
-        &state,
-        &visitor,
-        &id,
-        &section,
-        lang,
-        None,
-        done,
-        StatusCode::OK,
-    )
-    .await
+    let notice = if query.fait.is_empty() {
+        Notice::None
+    } else {
+        Notice::Done(lang.text().added)
+    };
+    render_section(&state, &visitor, &id, &section, lang, notice).await
 }
 
-/// A section's page, with a problem with what was just sent, or the
-/// confirmation of what was just added.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a page and what it confirms or refuses"
-)]
+/// What a section's page says besides its content.
+#[derive(Debug, Clone, Copy)]
+enum Notice {
+    None,
+    /// What was just added (200).
+    Done(&'static str),
+    /// What was wrong with what was just sent (400).
+    Problem(&'static str),
+}
+
+/// A section's page, with its notice.
 async fn render_section(
     state: &ApiState,
     visitor: &Visitor,
     id: &str,
     section: &str,
     lang: crate::web::Lang,
-    problem: Option<&str>,
-    done: Option<&str>,
-    status: StatusCode,
+    notice: Notice,
 ) -> Response {
+    let (problem, done, status) = match notice {
+        Notice::None => (None, None, StatusCode::OK),
+        Notice::Done(done) => (None, Some(done), StatusCode::OK),
+        Notice::Problem(problem) => (Some(problem), None, StatusCode::BAD_REQUEST),
+    };
     let path = format!("/pro/acces/{id}/{section}");
     let view = View::new(lang, visitor.signed_in(), Here::at(&path));
     let (signed_in, professional) = match professional(&view) {
@@ -498,9 +500,7 @@ pub async fn write(
                 &id,
                 &section,
                 lang,
-                Some(problem),
-                None,
-                StatusCode::BAD_REQUEST,
+                Notice::Problem(problem),
             )
             .await
         }
