@@ -22,6 +22,7 @@ use crate::audit::misuse::{self, MisuseRules};
 use crate::audit::{SealPolicy, Sealer};
 use crate::consent;
 use crate::db::Db;
+use crate::db::grants::StoredGrant;
 use crate::killswitch::{self, KillSwitch};
 use crate::listing::served::{ListingCheck, NotServable};
 use crate::loaded::{LoadedServices, ServiceMap};
@@ -152,7 +153,7 @@ async fn dispatch(State(app): State<Arc<Server>>, request: Request) -> Response 
                     )
                     .await
                     {
-                        Ok(patient) => invoke(&app, service, &patient, request).await,
+                        Ok(holder) => invoke(&app, service, &holder, request).await,
                         Err(response) => response,
                     }
                 }
@@ -248,9 +249,13 @@ async fn session_patient(
     app: &Server,
     service: &Service,
     token: Option<String>,
-) -> Result<PatientId, Response> {
+) -> Result<sessions::Holder, Response> {
     let Some(token) = token else {
-        return app.demo_patient.clone().ok_or_else(|| {
+        let demo = app.demo_patient.clone().map(|patient| sessions::Holder {
+            patient,
+            launch: None,
+        });
+        return demo.ok_or_else(|| {
             (
                 StatusCode::UNAUTHORIZED,
                 "Open this service from the store to start a session.\n",
@@ -259,7 +264,7 @@ async fn session_patient(
         });
     };
     match sessions::patient(&app.db, &token, service.manifest.id(), now_millis()).await {
-        Ok(Some(patient)) => Ok(patient),
+        Ok(Some(holder)) => Ok(holder),
         Ok(None) => Err((
             StatusCode::UNAUTHORIZED,
             "Your session with this service has ended: open it again from the store.\n",
@@ -272,12 +277,52 @@ async fn session_patient(
     }
 }
 
+/// The grant a service opened by a professional runs under: the patient's,
+/// narrowed by the habilitation matrix for the professional's profession;
+/// or the refusal when the patient blocked them or closed their space.
+async fn launched_grant(
+    app: &Server,
+    patient: &PatientId,
+    launch: &sessions::Launch,
+    grant: &Arc<StoredGrant>,
+) -> Result<Arc<StoredGrant>, Response> {
+    let refused = |why: &str| (StatusCode::FORBIDDEN, format!("{why}\n")).into_response();
+    let (closed, overrides) = tokio::try_join!(
+        crate::professionals::is_closed(&app.db, patient),
+        crate::professionals::overrides(&app.db, patient),
+    )
+    .map_err(|error| {
+        tracing::error!(%error, "reading the patient's overrides failed");
+        (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+    })?;
+    if closed {
+        return Err(refused("The patient closed their space."));
+    }
+    if overrides.is_blocked(&launch.rpps) {
+        return Err(refused("The patient blocked this professional."));
+    }
+    let stored = &grant.grant;
+    let consent = officine_policy::Consent {
+        patient: stored.patient().clone(),
+        service: stored.service().clone(),
+        scopes: officine_policy::habilitation::narrowed_for(&launch.profession, stored.scopes()),
+        period: stored.period(),
+        version: stored.version().clone(),
+        sheet: stored.sheet(),
+    };
+    Ok(Arc::new(StoredGrant {
+        grant: officine_policy::Grant::restore(stored.id().clone(), consent, stored.status()),
+        revision: grant.revision,
+    }))
+}
+
 async fn invoke(
     app: &Server,
     service: &Service,
-    patient: &PatientId,
+    holder: &sessions::Holder,
     request: Request<Body>,
 ) -> Response {
+    let patient = &holder.patient;
     let (parts, body) = request.into_parts();
     let body = match to_bytes(body, relay::MAX_REQUEST_BODY).await {
         Ok(body) => body.to_vec(),
@@ -317,6 +362,15 @@ async fn invoke(
             tracing::error!(service = %id, %error, "reading the grant failed");
             return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response();
         }
+    };
+    // Opened by a professional: their block or the space's closure stops
+    // it, and it runs under the grant narrowed by the matrix.
+    let grant = match &holder.launch {
+        None => grant,
+        Some(launch) => match launched_grant(app, patient, launch, &grant).await {
+            Ok(narrowed) => narrowed,
+            Err(response) => return response,
+        },
     };
     let call = CallContext {
         db: app.db.clone(),

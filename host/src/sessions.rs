@@ -53,25 +53,46 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A health professional who opened a service in a patient's context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// Their RPPS number.
+    pub rpps: String,
+    /// Their profession's code.
+    pub profession: String,
+}
+
+/// Who a session on a service's site acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub patient: PatientId,
+    /// The professional who opened it, for a contextual call.
+    pub launch: Option<Launch>,
+}
+
 /// Makes a one-time code that opens a session on `service`'s site for
-/// `patient`, landing on `next` (a path on that site).
+/// `patient` (opened by a professional with `launch`), landing on `next`
+/// (a path on that site).
 pub async fn begin(
     db: &Db,
     patient: &PatientId,
     service: &ServiceId,
     next: &str,
+    launch: Option<&Launch>,
     now: i64,
 ) -> Result<String> {
     let code = secret();
     sqlx::query(
-        "INSERT INTO service_handshakes (code_hash, patient_id, service_id, next_path, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO service_handshakes (code_hash, patient_id, service_id, next_path, expires_at, \
+         launched_by, profession) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(hash(&code))
     .bind(patient.as_str())
     .bind(service.as_str())
     .bind(next)
     .bind(now + millis(CODE_LIFETIME))
+    .bind(launch.map(|l| l.rpps.as_str()))
+    .bind(launch.map(|l| l.profession.as_str()))
     .execute(db.pool())
     .await?;
     Ok(code)
@@ -90,7 +111,7 @@ pub async fn redeem(db: &Db, code: &str, service: &ServiceId, now: i64) -> Resul
     // One statement: the code is gone whether or not it was still valid.
     let row = sqlx::query(
         "DELETE FROM service_handshakes WHERE code_hash = $1 \
-         RETURNING patient_id, service_id, next_path, expires_at",
+         RETURNING patient_id, service_id, next_path, expires_at, launched_by, profession",
     )
     .bind(hash(code))
     .fetch_optional(db.pool())
@@ -100,41 +121,53 @@ pub async fn redeem(db: &Db, code: &str, service: &ServiceId, now: i64) -> Resul
     let for_service: String = row.try_get(1)?;
     let next: String = row.try_get(2)?;
     let expires_at: i64 = row.try_get(3)?;
+    let launched_by: Option<String> = row.try_get(4)?;
+    let profession: Option<String> = row.try_get(5)?;
     if for_service != service.as_str() || expires_at <= now {
         return Ok(None);
     }
     let token = secret();
     sqlx::query(
-        "INSERT INTO service_sessions (token_hash, patient_id, service_id, expires_at) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO service_sessions (token_hash, patient_id, service_id, expires_at, \
+         launched_by, profession) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(hash(&token))
     .bind(&patient)
     .bind(service.as_str())
     .bind(now + millis(SESSION_LIFETIME))
+    .bind(launched_by)
+    .bind(profession)
     .execute(db.pool())
     .await?;
     Ok(Some(Opened { token, next }))
 }
 
-/// The patient a session cookie on `service`'s site stands for, if it is
-/// that service's and has not expired.
+/// Who a session cookie on `service`'s site stands for, if it is that
+/// service's and has not expired.
 pub async fn patient(
     db: &Db,
     token: &str,
     service: &ServiceId,
     now: i64,
-) -> Result<Option<PatientId>> {
-    let patient = Select::new(
-        "SELECT patient_id FROM service_sessions \
+) -> Result<Option<Holder>> {
+    Select::new(
+        "SELECT patient_id, launched_by, profession FROM service_sessions \
          WHERE token_hash = $1 AND service_id = $2 AND expires_at > $3",
     )
     .bind(hash(token))
     .bind(service.as_str())
     .bind(now)
-    .fetch_optional(db, |row| row.text(0))
-    .await?;
-    Ok(patient.map(PatientId::new))
+    .fetch_optional(db, |row| {
+        let launch = match (row.text_or_null(1)?, row.text_or_null(2)?) {
+            (Some(rpps), Some(profession)) => Some(Launch { rpps, profession }),
+            _ => None,
+        };
+        Ok(Holder {
+            patient: PatientId::new(row.text(0)?),
+            launch,
+        })
+    })
+    .await
 }
 
 /// Removes expired codes and sessions.
@@ -209,12 +242,16 @@ mod tests {
 
     async fn one_session_for_its_service_only(db: Db) {
         let (patient, a, b) = ids();
-        let code = begin(&db, &patient, &a, "/start", 1_000).await.unwrap();
+        let code = begin(&db, &patient, &a, "/start", None, 1_000)
+            .await
+            .unwrap();
         // Another service's site cannot use it, and that attempt spends it.
         assert_eq!(redeem(&db, &code, &b, 1_001).await.unwrap(), None);
         assert_eq!(redeem(&db, &code, &a, 1_002).await.unwrap(), None);
 
-        let code = begin(&db, &patient, &a, "/start", 1_000).await.unwrap();
+        let code = begin(&db, &patient, &a, "/start", None, 1_000)
+            .await
+            .unwrap();
         let opened = redeem(&db, &code, &a, 1_001).await.unwrap().unwrap();
         assert_eq!(opened.next, "/start");
         assert_eq!(
@@ -233,7 +270,10 @@ mod tests {
     }
 
     async fn patient_of(db: &Db, token: &str, service: &ServiceId, now: i64) -> Option<PatientId> {
-        patient(db, token, service, now).await.unwrap()
+        patient(db, token, service, now)
+            .await
+            .unwrap()
+            .map(|holder| holder.patient)
     }
 
     #[tokio::test]
@@ -246,7 +286,7 @@ mod tests {
 
     async fn late_code_refused_nothing_secret_stored(db: Db) {
         let (patient, a, _) = ids();
-        let code = begin(&db, &patient, &a, "/", 1_000).await.unwrap();
+        let code = begin(&db, &patient, &a, "/", None, 1_000).await.unwrap();
         let (stored,): (String,) = sqlx::query_as("SELECT code_hash FROM service_handshakes")
             .fetch_one(db.pool())
             .await
@@ -254,7 +294,7 @@ mod tests {
         assert_ne!(stored, code);
         let late = 1_000 + millis(CODE_LIFETIME);
         assert_eq!(redeem(&db, &code, &a, late).await.unwrap(), None);
-        let code = begin(&db, &patient, &a, "/", 1_000).await.unwrap();
+        let code = begin(&db, &patient, &a, "/", None, 1_000).await.unwrap();
         assert_eq!(sweep(&db, late).await.unwrap(), 1);
         assert_eq!(redeem(&db, &code, &a, 1_001).await.unwrap(), None);
     }

@@ -388,6 +388,49 @@ pub fn section_access(
     delegated(reader, section, delegation, now).unwrap_or(Err(Refusal::NotDelegated(section)))
 }
 
+/// The scopes of a patient's grant as a service opened by a professional
+/// may use them: the grant, narrowed by the matrix. A scope on the
+/// record's documents keeps the categories the profession reads (and
+/// disappears if none is left, or if the profession is unknown); every
+/// other scope stays as the patient granted it.
+pub fn narrowed_for(profession: &str, scopes: &[crate::Scope]) -> Vec<crate::Scope> {
+    use crate::scope::{CodeSet, Codes, ResourceScope, Target};
+    let reads: Vec<DocumentCategory> = match ProfessionKind::from_code(profession) {
+        Some(kind) => DocumentCategory::ALL
+            .into_iter()
+            .filter(|category| Matrix::national().reads(kind, *category))
+            .collect(),
+        None => Vec::new(),
+    };
+    scopes
+        .iter()
+        .filter_map(|scope| {
+            let crate::Scope::Resource(resource) = scope else {
+                return Some(*scope);
+            };
+            let Target::DocumentReference(codes) = resource.target() else {
+                return Some(*scope);
+            };
+            let kept: Vec<DocumentCategory> = codes
+                .set()
+                .iter()
+                .filter(|category| reads.contains(category))
+                .collect();
+            if kept.is_empty() {
+                return None;
+            }
+            if kept.len() == codes.set().iter().count() {
+                // Nothing taken away: the scope stays as granted.
+                return Some(*scope);
+            }
+            let target = Target::DocumentReference(Codes::Only(CodeSet::of(&kept)));
+            ResourceScope::new(target, resource.ops(), resource.since())
+                .ok()
+                .map(crate::Scope::Resource)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,6 +748,48 @@ mod tests {
             ),
             Err(Refusal::SpaceClosed)
         );
+    }
+
+    #[test]
+    fn a_grant_opened_by_a_professional_is_narrowed_by_the_matrix() {
+        let scopes: Vec<crate::Scope> = [
+            "dmp.read",
+            "dmp.read:summary",
+            "measures.read:weight",
+            "storage",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let text = |scopes: Vec<crate::Scope>| -> Vec<String> {
+            scopes.iter().map(ToString::to_string).collect()
+        };
+        // A physician reads every category: nothing changes.
+        assert_eq!(text(narrowed_for("10", &scopes)), text(scopes.clone()));
+        // A physiotherapist: every document scope keeps only its own
+        // categories; the summary alone is gone; the rest stays.
+        let physio = narrowed_for("70", &scopes);
+        assert_eq!(physio.len(), 3, "{physio:?}");
+        let documents: Vec<_> = physio
+            .iter()
+            .filter_map(|scope| match scope {
+                crate::Scope::Resource(r) => match r.target() {
+                    crate::scope::Target::DocumentReference(codes) => Some(codes),
+                    _ => None,
+                },
+                crate::Scope::Storage => None,
+            })
+            .collect();
+        assert_eq!(documents.len(), 1);
+        for category in DocumentCategory::ALL {
+            assert_eq!(
+                documents[0].allows(category),
+                [Prescriptions, Reports, Imaging].contains(&category),
+                "{category}"
+            );
+        }
+        // An unknown profession reads no document.
+        assert_eq!(narrowed_for("99", &scopes).len(), 2);
     }
 
     #[test]

@@ -176,6 +176,7 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalogue::list))
         .routes(routes!(catalogue::show))
         .routes(routes!(store::open))
+        .routes(routes!(store::launch))
         .routes(routes!(
             patient::search_observations,
             patient::create_observation

@@ -13,7 +13,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, ApiState};
-use crate::auth::PatientIdentity;
+use crate::audit::{Actor, Event, Outcome};
+use crate::auth::{PatientIdentity, ProfessionalIdentity};
 use crate::listing::releases;
 use crate::model::{PatientId, now_millis};
 use crate::sessions;
@@ -89,18 +90,7 @@ pub async fn handshake(
     path: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let landing = landing(path.unwrap_or("/"))?;
-    let listed = releases::serving(&state.db)
-        .await?
-        .into_iter()
-        .find(|stored| stored.release.manifest().id().as_str() == service)
-        .ok_or_else(|| ApiError::NotFound(format!("no listed service {service:?}")))?;
-    let id = listed.release.manifest().id().clone();
-    let code = sessions::begin(&state.db, patient, &id, &landing, now_millis()).await?;
-    let site = state
-        .sites
-        .origin(sites::label(id.as_str()), reached_on(headers));
-    let location = format!("{site}{SESSION_PATH}?code={code}");
+    let location = handshake_url(state, patient, service, path, None, headers).await?;
     Ok((
         StatusCode::SEE_OTHER,
         [
@@ -109,6 +99,162 @@ pub async fn handshake(
         ],
     )
         .into_response())
+}
+
+/// The URL on `service`'s own site that opens a session there for
+/// `patient` (opened by a professional with `launch`), landing on `path`.
+async fn handshake_url(
+    state: &ApiState,
+    patient: &PatientId,
+    service: &str,
+    path: Option<&str>,
+    launch: Option<&sessions::Launch>,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    let landing = landing(path.unwrap_or("/"))?;
+    let listed = releases::serving(&state.db)
+        .await?
+        .into_iter()
+        .find(|stored| stored.release.manifest().id().as_str() == service)
+        .ok_or_else(|| ApiError::NotFound(format!("no listed service {service:?}")))?;
+    let id = listed.release.manifest().id().clone();
+    let code = sessions::begin(&state.db, patient, &id, &landing, launch, now_millis()).await?;
+    let site = state
+        .sites
+        .origin(sites::label(id.as_str()), reached_on(headers));
+    Ok(format!("{site}{SESSION_PATH}?code={code}"))
+}
+
+/// A contextual call: the patient and the service a professional's own
+/// software opens, in that patient's context.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchRequest {
+    /// The patient's id on the platform.
+    pub patient: String,
+    /// The listed service to open.
+    pub service: String,
+    /// A path on the service's site. Default: `/`.
+    pub path: Option<String>,
+}
+
+/// Where the professional's browser goes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct LaunchAnswer {
+    /// The service's own site, with a one-time code: open it in the
+    /// professional's browser.
+    pub launch_url: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+}
+
+/// Opens a listed service in a patient's context from a professional's own
+/// software, without signing in again or choosing the patient again (in
+/// the spirit of SMART's EHR launch): the patient must have granted the
+/// service, must not have blocked the professional nor closed their space;
+/// the service then runs under the patient's grant narrowed by the
+/// habilitation matrix for the professional's profession. Every launch,
+/// allowed or refused, is on the patient's record.
+#[utoipa::path(
+    post,
+    path = "/api/professional/launch",
+    tag = "professional",
+    request_body = LaunchRequest,
+    responses(
+        (status = 200, description = "The URL to open", body = LaunchAnswer),
+        (status = 400, description = "Not a path on the service's site", content_type = "application/problem+json", body = super::Problem),
+        (status = 401, description = "No valid token"),
+        (status = 403, description = "Not a professional's token, or the patient's rules refuse it", content_type = "application/problem+json", body = super::Problem),
+        (status = 404, description = "No listed service with this id", content_type = "application/problem+json", body = super::Problem)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn launch(
+    State(state): State<ApiState>,
+    ProfessionalIdentity(professional): ProfessionalIdentity,
+    headers: HeaderMap,
+    super::limits::Json(request): super::limits::Json<LaunchRequest>,
+) -> Result<axum::Json<LaunchAnswer>, ApiError> {
+    let patient = PatientId::new(&request.patient);
+    let service = crate::model::ServiceId::new(&request.service)
+        .map_err(|_| ApiError::NotFound(format!("no listed service {:?}", request.service)))?;
+    let rpps = professional.rpps.to_string();
+    let actor = Actor::Professional { rpps: rpps.clone() };
+    let db = &state.db;
+    let listed = releases::serving(db)
+        .await?
+        .iter()
+        .any(|stored| stored.release.manifest().id() == &service);
+    if !listed {
+        return Err(ApiError::NotFound(format!("no listed service {service}")));
+    }
+    // A patient unknown, unwilling or closed answers alike: the refusal
+    // says nothing of whether the patient exists.
+    let known = db.patient_exists(&patient).await?;
+    let refusal = if !known || crate::professionals::is_closed(db, &patient).await? {
+        Some("no grant of this patient allows it")
+    } else if crate::professionals::overrides(db, &patient)
+        .await?
+        .is_blocked(&rpps)
+    {
+        Some("the patient blocked this professional")
+    } else if crate::consent::for_invocation(db, &patient, &service, now_millis())
+        .await?
+        .is_none()
+    {
+        Some("no grant of this patient allows it")
+    } else {
+        None
+    };
+    let recorded = |outcome: Outcome, records: u64| {
+        let event = Event::new(
+            actor.clone(),
+            Some(&patient),
+            "launch.open",
+            records,
+            outcome,
+        );
+        async move {
+            db.audit().record(vec![event]).await.map_err(|error| {
+                tracing::error!(%error, "recording a launch failed");
+                ApiError::Status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the audit record is unavailable".into(),
+                )
+            })
+        }
+    };
+    if let Some(reason) = refusal {
+        if known {
+            recorded(
+                Outcome::Denied {
+                    reason: reason.to_owned(),
+                },
+                0,
+            )
+            .await?;
+        }
+        return Err(ApiError::Status(StatusCode::FORBIDDEN, reason.to_owned()));
+    }
+    let launch = sessions::Launch {
+        rpps,
+        profession: professional.profession.to_string(),
+    };
+    let url = handshake_url(
+        &state,
+        &patient,
+        service.as_str(),
+        request.path.as_deref(),
+        Some(&launch),
+        &headers,
+    )
+    .await?;
+    recorded(Outcome::Allowed, 1).await?;
+    Ok(axum::Json(LaunchAnswer {
+        launch_url: url,
+        expires_in: sessions::CODE_LIFETIME.as_secs(),
+    }))
 }
 
 #[cfg(test)]

@@ -1214,6 +1214,12 @@ pub fn operation(lang: Lang, interface: &str, operation: &str) -> String {
         ("storage", false) => "its notes about you",
         ("consent", true) => "votre accord",
         ("consent", false) => "your consent",
+        ("launch", true) => "un service, dans votre contexte, depuis son logiciel",
+        ("launch", false) => "a service, in your context, from their software",
+        ("delegation", true) => "une délégation",
+        ("delegation", false) => "a delegation",
+        ("export", true) => "toutes vos données",
+        ("export", false) => "all your data",
         _ => return format!("{interface}.{operation}"),
     };
     let action = match (operation, fr) {
@@ -1232,6 +1238,12 @@ pub fn operation(lang: Lang, interface: &str, operation: &str) -> String {
         ("hide", false) => "Hiding",
         ("show", true) => "Démasquage",
         ("show", false) => "Unhiding",
+        ("open", true) => "Ouverture",
+        ("open", false) => "Opening",
+        ("use", true) => "Utilisation",
+        ("use", false) => "Use",
+        ("everything", true) => "Export",
+        ("everything", false) => "Export",
         _ => return format!("{interface}.{operation}"),
     };
     format!("{action} — {object}")

@@ -432,3 +432,126 @@ async fn guessing_codes_is_refused_and_a_closed_space_opens_nothing() {
         .await;
     assert_eq!(status, 400, "no new delegation: {page}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_professional_opens_a_service_in_the_patients_context_within_their_rules() {
+    let server = Server::start().await;
+    let doctor = server.token(DOCTOR);
+    let launch = |patient: &str, service: &str| {
+        serde_json::json!({ "patient": patient, "service": service }).to_string()
+    };
+    let tracker = "fr.officine.weight-tracker";
+
+    // Not for patients; an unknown service; a patient unknown or without
+    // a grant, refused alike.
+    let patient_token = server.token("patient:demo");
+    let (status, _, _) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&patient_token),
+            &launch("demo", tracker),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _, _) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&doctor),
+            &launch("demo", "fr.nope.nothing"),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, unknown) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&doctor),
+            &launch("nobody", tracker),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(
+        unknown.contains("no grant of this patient allows it"),
+        "{unknown}"
+    );
+
+    // In the patient's context: the service's own site, a session there,
+    // the page.
+    let (status, _, answer) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&doctor),
+            &launch("demo", tracker),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let url = answer["launch-url"].as_str().unwrap();
+    let site = format!("weight-tracker.svc.localhost:{}", server.addr.port());
+    let handshake = url.strip_prefix(&format!("http://{site}")).unwrap();
+    let mut browser = Browser::new(&server);
+    let (status, _, _) = browser.send("GET", &site, handshake, &[], "").await;
+    assert_eq!(status, 303);
+    let (status, _, page) = browser.send("GET", &site, "/", &[], "").await;
+    assert_eq!(status, 200, "{page}");
+
+    // The patient sees the launch, by the doctor's RPPS number.
+    let mut patient = Browser::new(&server);
+    patient.sign_in("patient:demo").await;
+    let (_, _, history) = patient.get("/mes-acces").await;
+    assert!(
+        history.contains("Ouverture — un service, dans votre contexte"),
+        "{history}"
+    );
+
+    // Their block stops the open session at once, and any new launch.
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _) = patient
+        .post(
+            "/mes-delegations/blocages",
+            &[("csrf", &csrf), ("lang", "fr"), ("rpps", DOCTOR_RPPS)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, page) = browser.send("GET", &site, "/", &[], "").await;
+    assert_eq!(status, 403, "{page}");
+    let (status, _, refused) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&doctor),
+            &launch("demo", tracker),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(refused.contains("blocked"), "{refused}");
+
+    // Without a grant, no launch.
+    let (status, _, _) = patient
+        .post(
+            &format!("/mes-delegations/blocages/{DOCTOR_RPPS}/lever"),
+            &[("csrf", &csrf), ("lang", "fr")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = patient
+        .post(
+            &format!("/mes-services/{tracker}/retirer"),
+            &[("csrf", &csrf), ("lang", "fr")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = server
+        .send(
+            "POST",
+            "/api/professional/launch",
+            Some(&doctor),
+            &launch("demo", tracker),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
