@@ -257,6 +257,22 @@ pub async fn read_binary(
     }
 }
 
+/// One of the patient's visible documents with its content, or `None`.
+pub(crate) async fn document_of(
+    db: &Db,
+    patient: &PatientId,
+    id: &str,
+) -> Result<Option<(DocumentMeta, Vec<u8>)>, DbError> {
+    let categories = documents::all_categories();
+    let Some(content) = documents::content(db, patient, id, &categories, Reader::Owner).await?
+    else {
+        return Ok(None);
+    };
+    Ok(visible_document(db, patient, id)
+        .await?
+        .map(|meta| (meta, content)))
+}
+
 /// The description of one of the patient's visible documents, through the
 /// same listing as `DocumentReference` (so the same rules), page by page.
 async fn visible_document(

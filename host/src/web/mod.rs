@@ -99,6 +99,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/mes-acces", get(patient::accesses))
         .route("/mes-donnees/mesures", get(records::measures))
         .route("/mes-donnees/export", get(records::export))
+        .route("/mes-donnees/documents/{id}", get(records::document))
         .route("/mes-donnees/agenda", get(records::agenda))
         .route("/mes-donnees/documents", get(records::documents))
         .route("/mes-donnees/messages", get(records::messages))
@@ -140,8 +141,12 @@ pub fn routes() -> Router<ApiState> {
 async fn guarded(mut response: axum::response::Response) -> axum::response::Response {
     use axum::http::HeaderValue;
     let headers = response.headers_mut();
+    // A page that set a stricter policy of its own (a document's content)
+    // keeps it.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_POLICY));
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),

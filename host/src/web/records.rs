@@ -127,6 +127,8 @@ pub(super) async fn read(
     documents: impl Fn(&DocumentMeta) -> bool,
     reply: Option<&str>,
 ) -> crate::db::Result<Read> {
+    // Only the patient opens a document's content from these pages.
+    let open_document = |id: &str| reply.map(|_| format!("/mes-donnees/documents/{id}"));
     let db = &state.db;
     let text = lang.text();
     let names = service_names(state).await?;
@@ -206,7 +208,13 @@ pub(super) async fn read(
                         @for document in &found {
                             tr {
                                 td { (text::day(lang, document.date)) }
-                                td { (document.title) }
+                                td {
+                                    @if let Some(link) = open_document(&document.id) {
+                                        a href=(link) { (document.title) }
+                                    } @else {
+                                        (document.title)
+                                    }
+                                }
                                 td { (text::document(lang, document.category)) }
                                 td { (document.author) }
                             }
@@ -431,4 +439,51 @@ pub async fn export(State(state): State<ApiState>, visitor: Visitor) -> Response
         Ok((_, patient)) => crate::api::patient::export_of(&state, &patient.subject).await,
         Err(response) => response,
     }
+}
+
+/// `GET /mes-donnees/documents/{id}`: a document's content, as a file to
+/// save (never shown on the platform's origin), its reading on record.
+pub async fn document(
+    State(state): State<ApiState>,
+    visitor: Visitor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    let view = View::new(
+        Lang::Fr,
+        visitor.signed_in(),
+        Here::at(Kind::Documents.path()),
+    );
+    let patient = match super::patient::patient(&view) {
+        Ok((_, patient)) => patient.subject.clone(),
+        Err(response) => return response,
+    };
+    let (meta, content) = match crate::api::records::document_of(&state.db, &patient, &id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return layout::problem(
+                &view,
+                StatusCode::NOT_FOUND,
+                view.lang.text().no_such_document,
+            );
+        }
+        Err(error) => return super::unavailable(&error),
+    };
+    // The author's format, but always as an attachment, never sniffed,
+    // sandboxed if a browser shows it anyway.
+    let format = HeaderValue::from_str(&meta.format)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mut answer = (StatusCode::OK, content).into_response();
+    let headers = answer.headers_mut();
+    headers.insert(header::CONTENT_TYPE, format);
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    read_by_patient(&state.db, &patient, "dmp.read", 1, answer).await
 }

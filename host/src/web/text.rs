@@ -213,6 +213,7 @@ pub struct Text {
     pub transparency_ok: fn(u64) -> String,
     pub audit_ok: fn(u64, u64, u64) -> String,
     pub latest_checkpoint: &'static str,
+    pub no_such_document: &'static str,
     pub close_title: &'static str,
     pub space_closed: &'static str,
     pub close_intro: &'static str,
@@ -484,6 +485,7 @@ static FR: Text = Text {
         )
     },
     latest_checkpoint: "Dernier point de contrôle signé, à conserver pour vérifier plus tard que le journal n'a fait que croître (officine audit verify --since) :",
+    no_such_document: "Aucun document de votre dossier ne porte cet identifiant.",
     close_title: "Fermer mon espace santé",
     space_closed: "Votre espace est fermé : plus aucun service ni professionnel n'accède à vos données.",
     close_intro: "Fermer votre espace (vous opposer à son usage) est possible à tout moment. Dès la fermeture :",
@@ -763,6 +765,7 @@ static EN: Text = Text {
         )
     },
     latest_checkpoint: "The latest signed checkpoint, to keep and check later that the log only grew (officine audit verify --since):",
+    no_such_document: "No document of your record has this id.",
     close_title: "Close my health space",
     space_closed: "Your space is closed: no service or professional reaches your data any more.",
     close_intro: "You may close your space (object to its use) at any time. From the closure on:",

@@ -172,6 +172,24 @@ async fn signing_in_runs_the_code_flow_and_opens_a_session_for_this_browser_only
             "{path}: {first}"
         );
     }
+    // A document's content: a file to save, never a page of the platform.
+    let (_, _, page) = browser.get("/mes-donnees/documents").await;
+    let link = page
+        .split("href=\"/mes-donnees/documents/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("each document opens")
+        .to_owned();
+    let (status, headers, _) = browser.get(&format!("/mes-donnees/documents/{link}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-disposition"), Some("attachment"));
+    assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+    assert!(
+        header(&headers, "content-security-policy").is_some_and(|p| p.starts_with("sandbox")),
+        "{headers:?}"
+    );
+    let (status, _, _) = browser.get("/mes-donnees/documents/not-a-document").await;
+    assert_eq!(status, 404);
     let (status, headers, _) = Browser::new(&server).get("/mes-donnees/mesures").await;
     assert_eq!(status, 303, "signed out: to the sign-in page");
     assert!(
