@@ -288,6 +288,7 @@ impl DevIssuer {
             "issuer": base,
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/token"),
+            "end_session_endpoint": format!("{base}/logout"),
             "jwks_uri": format!("{base}/jwks.json"),
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
@@ -469,6 +470,7 @@ impl DevIssuer {
             .route("/jwks.json", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
+            .route("/logout", get(logout))
             .with_state(self)
     }
 }
@@ -510,6 +512,32 @@ async fn token(State(dev): State<Arc<DevIssuer>>, Form(request): Form<TokenReque
     match dev.exchange(&request) {
         Ok(tokens) => ([(header::CACHE_CONTROL, "no-store")], Json(tokens)).into_response(),
         Err(e) => oauth_error(&e),
+    }
+}
+
+/// The query of `GET /logout`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LogoutRequest {
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+}
+
+/// `GET /logout`: this issuer keeps no browser session to end; it sends a
+/// registered client's browser back to its loopback URI.
+async fn logout(
+    State(dev): State<Arc<DevIssuer>>,
+    Query(request): Query<LogoutRequest>,
+) -> Response {
+    let client_ok = request
+        .client_id
+        .as_deref()
+        .is_some_and(|client| dev.clients.iter().any(|c| c == client));
+    match request.post_logout_redirect_uri.as_deref() {
+        Some(uri) if client_ok && is_loopback_http(uri) => redirect(uri),
+        _ => oauth_error(&oauth(
+            "invalid_request",
+            "a registered client_id and a loopback post_logout_redirect_uri are required",
+        )),
     }
 }
 

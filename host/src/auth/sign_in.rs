@@ -91,6 +91,8 @@ pub struct Provider {
     client_secret: Option<String>,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    /// Where a browser ends its session at the provider, if it says.
+    pub end_session_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -110,6 +112,7 @@ struct Discovery {
     issuer: String,
     authorization_endpoint: String,
     token_endpoint: String,
+    end_session_endpoint: Option<String>,
 }
 
 /// What the browser is sent to the provider with.
@@ -161,6 +164,7 @@ impl Provider {
             client_secret: None,
             authorization_endpoint: format!("{issuer}/authorize"),
             token_endpoint: format!("{issuer}/token"),
+            end_session_endpoint: Some(format!("{issuer}/logout")),
             issuer,
         }
     }
@@ -184,7 +188,10 @@ impl Provider {
                 found.issuer, config.issuer
             )));
         }
-        for endpoint in [&found.authorization_endpoint, &found.token_endpoint] {
+        let endpoints = [&found.authorization_endpoint, &found.token_endpoint]
+            .into_iter()
+            .chain(found.end_session_endpoint.as_ref());
+        for endpoint in endpoints {
             trusted_url(endpoint).map_err(|e| fail(format!("{endpoint}: {e}")))?;
         }
         let client_secret = match &config.client_secret {
@@ -204,6 +211,7 @@ impl Provider {
             client_secret,
             authorization_endpoint: found.authorization_endpoint,
             token_endpoint: found.token_endpoint,
+            end_session_endpoint: found.end_session_endpoint,
         })
     }
 
@@ -224,6 +232,20 @@ impl Provider {
             query.push(("login_hint", hint));
         }
         with_query(&self.authorization_endpoint, &query)
+    }
+
+    /// Where to send the browser to end its session at the provider, then
+    /// come back to `back` (OpenID Connect RP-Initiated Logout); `None` if
+    /// the provider offers none.
+    pub fn logout_url(&self, back: &str) -> Option<String> {
+        let endpoint = self.end_session_endpoint.as_deref()?;
+        Some(with_query(
+            endpoint,
+            &[
+                ("client_id", self.client_id.as_str()),
+                ("post_logout_redirect_uri", back),
+            ],
+        ))
     }
 
     /// Exchanges a code for the provider's ID token (not yet verified).
@@ -370,6 +392,28 @@ mod tests {
              &scope=openid&state=s&nonce=n&code_challenge=c&code_challenge_method=S256\
              &ui_locales=fr&login_hint=patient%3Ademo"
         );
+    }
+
+    #[test]
+    fn logging_out_at_the_provider_comes_back_to_the_platform() {
+        let mut provider = Provider::known(
+            "dev",
+            "Dev",
+            Population::Patient,
+            "http://127.0.0.1:8080/dev-issuer",
+            "officine-web-patient",
+        );
+        assert_eq!(
+            provider
+                .logout_url("http://127.0.0.1:8080/catalogue?lang=fr")
+                .as_deref(),
+            Some(
+                "http://127.0.0.1:8080/dev-issuer/logout?client_id=officine-web-patient\
+                 &post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcatalogue%3Flang%3Dfr"
+            )
+        );
+        provider.end_session_endpoint = None;
+        assert_eq!(provider.logout_url("http://127.0.0.1:8080/"), None);
     }
 
     #[test]

@@ -64,6 +64,8 @@ fn same_token(expected: &str, submitted: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub identity: Identity,
+    /// The provider that signed them in.
+    pub provider: Option<String>,
     /// What this session's forms carry.
     pub csrf: String,
     token_hash: String,
@@ -131,18 +133,20 @@ pub fn from_origin(headers: &HeaderMap, origin: &str) -> bool {
     same_origin && same_fetch_site
 }
 
-/// Opens a session for `identity`; returns the cookie's token.
-pub async fn open(db: &Db, identity: &Identity, now: i64) -> Result<String> {
+/// Opens a session for `identity`, signed in by `provider`; returns the
+/// cookie's token.
+pub async fn open(db: &Db, identity: &Identity, provider: &str, now: i64) -> Result<String> {
     let token = secret();
     sqlx::query(
-        "INSERT INTO web_sessions (token_hash, population, claims, started_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO web_sessions (token_hash, population, claims, started_at, expires_at, \
+         provider) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(hash(&token))
     .bind(identity.population().as_str())
     .bind(Value::Object(identity.claims()).to_string())
     .bind(now)
     .bind(now + millis(IDLE))
+    .bind(provider)
     .execute(db.pool())
     .await?;
     Ok(token)
@@ -153,16 +157,22 @@ pub async fn open(db: &Db, identity: &Identity, now: i64) -> Result<String> {
 pub async fn find(db: &Db, token: &str, now: i64) -> Result<Option<SignedIn>> {
     let token_hash = hash(token);
     let found = Select::new(
-        "SELECT population, claims, started_at, expires_at FROM web_sessions \
+        "SELECT population, claims, started_at, expires_at, provider FROM web_sessions \
          WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(token_hash.clone())
     .bind(now)
     .fetch_optional(db, |row| {
-        Ok((row.text(0)?, row.text(1)?, row.int(2)?, row.int(3)?))
+        Ok((
+            row.text(0)?,
+            row.text(1)?,
+            row.int(2)?,
+            row.int(3)?,
+            row.text_or_null(4)?,
+        ))
     })
     .await?;
-    let Some((population, claims, started_at, expires_at)) = found else {
+    let Some((population, claims, started_at, expires_at, provider)) = found else {
         return Ok(None);
     };
     let corrupt = |column: &'static str| DbError::Corrupt {
@@ -187,6 +197,7 @@ pub async fn find(db: &Db, token: &str, now: i64) -> Result<Option<SignedIn>> {
     }
     Ok(Some(SignedIn {
         identity,
+        provider,
         csrf: derived("officine form", token, ""),
         token_hash,
     }))
@@ -329,7 +340,7 @@ mod tests {
 
     async fn session_lifetime(db: Db) {
         let identity = parse_login_hint("patient:demo", None).unwrap();
-        let token = open(&db, &identity, 1_000).await.unwrap();
+        let token = open(&db, &identity, "dev-patient", 1_000).await.unwrap();
         let found = find(&db, &token, 2_000).await.unwrap().unwrap();
         assert_eq!(found.identity, identity);
         assert!(found.sent(&found.csrf));
@@ -341,7 +352,7 @@ mod tests {
         assert!(find(&db, &token, 1_000 + idle).await.unwrap().is_none());
 
         // Used regularly, it lasts, but never past LONGEST.
-        let token = open(&db, &identity, 0).await.unwrap();
+        let token = open(&db, &identity, "dev-patient", 0).await.unwrap();
         let mut now = 0;
         while now < millis(LONGEST) - idle {
             now += idle * 3 / 4;
@@ -353,7 +364,7 @@ mod tests {
         );
 
         // Closed: gone, and nothing secret was stored.
-        let token = open(&db, &identity, 0).await.unwrap();
+        let token = open(&db, &identity, "dev-patient", 0).await.unwrap();
         let signed_in = find(&db, &token, 1).await.unwrap().unwrap();
         let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM web_sessions")
             .fetch_all(db.pool())

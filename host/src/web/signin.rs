@@ -292,7 +292,7 @@ pub async fn finish(
             return failed(StatusCode::FORBIDDEN, &error.to_string());
         }
     };
-    let token = match session::open(&state.db, &identity, now_millis()).await {
+    let token = match session::open(&state.db, &identity, &provider.name, now_millis()).await {
         Ok(token) => token,
         Err(error) => return super::unavailable(&error),
     };
@@ -365,6 +365,15 @@ pub async fn sign_out(
     if let Err(error) = session::close(&state.db, signed_in).await {
         return super::unavailable(&error);
     }
+    // The session at the provider ends too, where it offers it; the
+    // browser comes back to the catalogue.
+    let back = format!("{}{to}", state.web.origin);
+    let to = signed_in
+        .provider
+        .as_deref()
+        .and_then(|name| state.web.provider(name))
+        .and_then(|provider| provider.logout_url(&back))
+        .unwrap_or(to);
     let mut response = super::see_other(&to);
     let forget = cookie(
         session::COOKIE,

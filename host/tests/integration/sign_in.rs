@@ -210,11 +210,29 @@ async fn signing_in_runs_the_code_flow_and_opens_a_session_for_this_browser_only
     let (_, _, page) = browser.get("/catalogue").await;
     let csrf = hidden(&page, "csrf");
     let copy = browser.cookies.clone();
-    let (status, headers, _) = browser
+    let signed_out = browser
         .post("/deconnexion", &[("csrf", &csrf), ("lang", "fr")])
         .await;
-    assert_eq!(status, 303);
-    assert!(set_cookie(&headers, "officine-session").is_some_and(|c| c.contains("Max-Age=0")));
+    assert_eq!(signed_out.0, 303);
+    assert!(set_cookie(&signed_out.1, "officine-session").is_some_and(|c| c.contains("Max-Age=0")));
+    // The session at the identity provider ends too, and the browser
+    // comes back to the catalogue.
+    let location = header(&signed_out.1, "location").unwrap();
+    assert!(
+        location.contains("/dev-issuer/logout?client_id=officine-web-patient"),
+        "{location}"
+    );
+    let back = browser.follow(&signed_out).await;
+    assert_eq!(back.0, 303);
+    assert_eq!(
+        header(&back.1, "location"),
+        Some(format!("http://127.0.0.1:{}/catalogue?lang=fr", server.addr.port()).as_str())
+    );
+    // The provider sends back only to a registered client's loopback URI.
+    let (status, _, _) = browser
+        .get("/dev-issuer/logout?client_id=officine-web-patient&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(status, 400);
     browser.cookies = copy;
     let (status, _, _) = browser.get("/mes-services").await;
     assert_eq!(status, 303, "the old cookie opens nothing");
