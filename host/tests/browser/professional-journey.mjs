@@ -1,6 +1,6 @@
-// A delegation, clicked through: the patient makes a code for two sections
-// of their space and signs out; a physician signs in, enters the code and
-// reads those sections. Each step is reported (see report.mjs).
+// A delegation, clicked through: the patient makes a code for three
+// sections of their space and signs out; a physician signs in, enters the
+// code, reads those sections, adds a document and opens a conversation. Each step is reported (see report.mjs).
 //
 //   node professional-journey.mjs SCREENSHOT_DIR PLATFORM_URL
 import { chromium } from 'playwright-core';
@@ -22,6 +22,7 @@ try {
   await step('delegations', response.status());
   await page.getByLabel('Mesures').check();
   await page.getByLabel('Documents du dossier médical').check();
+  await page.getByLabel('Messages').check();
   await page.getByRole('button', { name: 'Créer le code' }).click();
   await page.waitForLoadState('load');
   const code = (await page.locator('p.code').innerText()).trim();
@@ -44,6 +45,26 @@ try {
   await step('pro-documents', 200, {
     shown: await page.getByRole('status').first().innerText(),
     tabs: await page.locator('ul.tabs a').allInnerTexts(),
+  });
+
+  // The physician writes: a document in a category they read, then a
+  // conversation with the patient.
+  await page.getByLabel('Titre').fill('Note de suivi');
+  await page.getByLabel('Contenu (texte)').fill('Tension stable.');
+  await page.getByRole('button', { name: 'Ajouter un document au dossier' }).click();
+  await page.waitForURL(/fait=1/);
+  await step('pro-document-added', 200, {
+    confirmation: await page.getByRole('status').first().innerText(),
+    shown: await page.locator('tbody').innerText(),
+  });
+  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.waitForLoadState('load');
+  await page.getByLabel('Objet').fill('Votre prochain rendez-vous');
+  await page.getByLabel('Message', { exact: true }).fill('Pouvez-vous me rappeler ?');
+  await page.getByRole('button', { name: 'Envoyer' }).click();
+  await page.waitForURL(/fait=1/);
+  await step('pro-message-sent', 200, {
+    shown: await page.locator('main').innerText(),
   });
 } finally {
   await browser.close();

@@ -404,8 +404,9 @@ async fn a_regulator_lists_a_submitted_service_suspends_it_and_the_catalogue_fol
 }
 
 /// A delegation, clicked through in Chromium: the patient makes a code for
-/// their measures and documents; a physician enters it and reads exactly
-/// those two sections. Every page passes the accessibility check.
+/// their measures, documents and messages; a physician enters it, reads
+/// exactly those sections, adds a document and opens a conversation. Every
+/// page passes the accessibility check.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_physician_reads_what_a_patients_delegation_code_opens() {
     let server = Server::start().await;
@@ -435,7 +436,27 @@ async fn a_physician_reads_what_a_patients_delegation_code_opens() {
     }
     assert_eq!(
         step("pro-documents")["tabs"],
-        serde_json::json!(["Mesures", "Documents du dossier médical"]),
+        serde_json::json!(["Mesures", "Documents du dossier médical", "Messages"]),
         "only the delegated sections"
+    );
+    let added = step("pro-document-added");
+    assert!(
+        added["confirmation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ajouté au dossier"),
+        "{added}"
+    );
+    assert!(
+        added["shown"].as_str().unwrap().contains("Note de suivi"),
+        "{added}"
+    );
+    assert!(
+        step("pro-message-sent")["shown"]
+            .as_str()
+            .unwrap()
+            .contains("Votre prochain rendez-vous"),
+        "{}",
+        step("pro-message-sent")
     );
 }
