@@ -240,29 +240,14 @@ pub async fn redeem(
             .await?;
         return Err(RedeemError::Unknown);
     };
-    let space = if is_closed(db, &stored.patient).await? {
-        Space::Closed
-    } else {
-        Space::Open
-    };
-    let reader = officine_policy::habilitation::Professional {
+    let (space, overrides) = rules(db, &stored.patient).await?;
+    let checked = officine_policy::habilitation::delegation_holds(
+        space,
+        &overrides,
         rpps,
-        profession: "",
-    };
-    let any = stored.delegation.sections.iter().next().copied();
-    let checked = match any {
-        Some(section) => officine_policy::habilitation::section_access(
-            space,
-            &overrides(db, &stored.patient).await?,
-            &reader,
-            section,
-            Some(&stored.delegation),
-            now,
-        ),
-        None => Err(officine_policy::habilitation::Refusal::NotDelegated(
-            Section::Documents,
-        )),
-    };
+        &stored.delegation,
+        now,
+    );
     if let Err(refusal) = checked {
         db.audit()
             .record(vec![denied(Some(&stored.patient), &refusal.to_string())])
@@ -420,6 +405,14 @@ pub async fn close_space(db: &Db, patient: &PatientId, now: i64) -> Result<()> {
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// What the patient decided about professionals, for the habilitation
+/// decision: whether their space is open, and their overrides.
+pub async fn rules(db: &Db, patient: &PatientId) -> Result<(Space, Overrides)> {
+    let (closed, overrides) = tokio::try_join!(is_closed(db, patient), overrides(db, patient))?;
+    let space = if closed { Space::Closed } else { Space::Open };
+    Ok((space, overrides))
 }
 
 /// Whether the patient closed their space.

@@ -287,15 +287,13 @@ async fn launched_grant(
     grant: &Arc<StoredGrant>,
 ) -> Result<Arc<StoredGrant>, Response> {
     let refused = |why: &str| (StatusCode::FORBIDDEN, format!("{why}\n")).into_response();
-    let (closed, overrides) = tokio::try_join!(
-        crate::professionals::is_closed(&app.db, patient),
-        crate::professionals::overrides(&app.db, patient),
-    )
-    .map_err(|error| {
-        tracing::error!(%error, "reading the patient's overrides failed");
-        (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
-    })?;
-    if closed {
+    let (space, overrides) = crate::professionals::rules(&app.db, patient)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "reading the patient's overrides failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        })?;
+    if space == officine_policy::habilitation::Space::Closed {
         return Err(refused("The patient closed their space."));
     }
     if overrides.is_blocked(&launch.rpps) {

@@ -309,6 +309,42 @@ pub enum Refusal {
     },
 }
 
+/// Whether `delegation` holds for the professional `rpps` at `now`, in
+/// this space under these overrides: what a code's entry checks, before
+/// any section is read.
+pub fn delegation_holds(
+    space: Space,
+    overrides: &Overrides,
+    rpps: &str,
+    delegation: &Delegation,
+    now: i64,
+) -> Result<(), Refusal> {
+    if space == Space::Closed {
+        return Err(Refusal::SpaceClosed);
+    }
+    if overrides.is_blocked(rpps) {
+        return Err(Refusal::Blocked);
+    }
+    standing(rpps, delegation, now)
+}
+
+/// The delegation's own terms: in force, and for this professional.
+fn standing(rpps: &str, delegation: &Delegation, now: i64) -> Result<(), Refusal> {
+    if delegation.revoked {
+        Err(Refusal::DelegationRevoked)
+    } else if now >= delegation.expires_at {
+        Err(Refusal::DelegationExpired)
+    } else if delegation
+        .professional
+        .as_deref()
+        .is_some_and(|bound| bound != rpps)
+    {
+        Err(Refusal::DelegationForAnother)
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether `delegation` opens `section` to `reader` at `now`: `None` when
 /// there is none to consider.
 fn delegated(
@@ -318,21 +354,13 @@ fn delegated(
     now: i64,
 ) -> Option<Result<Basis, Refusal>> {
     let delegation = delegation?;
-    Some(if delegation.revoked {
-        Err(Refusal::DelegationRevoked)
-    } else if now >= delegation.expires_at {
-        Err(Refusal::DelegationExpired)
-    } else if delegation
-        .professional
-        .as_deref()
-        .is_some_and(|bound| bound != reader.rpps)
-    {
-        Err(Refusal::DelegationForAnother)
-    } else if !delegation.sections.contains(&section) {
-        Err(Refusal::NotDelegated(section))
-    } else {
-        Ok(Basis::Delegation)
-    })
+    Some(standing(reader.rpps, delegation, now).and_then(|()| {
+        if delegation.sections.contains(&section) {
+            Ok(Basis::Delegation)
+        } else {
+            Err(Refusal::NotDelegated(section))
+        }
+    }))
 }
 
 /// Whether `reader` may read `document`.
@@ -790,6 +818,41 @@ mod tests {
         }
         // An unknown profession reads no document.
         assert_eq!(narrowed_for("99", &scopes).len(), 2);
+    }
+
+    #[test]
+    fn a_delegation_holds_only_open_unblocked_in_force_and_for_its_professional() {
+        let rpps = "10000000002";
+        let open = Overrides::default();
+        let mut blocked = Overrides::default();
+        blocked.block(rpps);
+        let any = delegation(&[Section::Measures], None);
+        let holds = |space, overrides: &Overrides, delegation: &Delegation, now| {
+            delegation_holds(space, overrides, rpps, delegation, now)
+        };
+        assert_eq!(holds(Space::Open, &open, &any, 0), Ok(()));
+        assert_eq!(
+            holds(Space::Closed, &open, &any, 0),
+            Err(Refusal::SpaceClosed)
+        );
+        assert_eq!(holds(Space::Open, &blocked, &any, 0), Err(Refusal::Blocked));
+        assert_eq!(
+            holds(Space::Open, &open, &any, 1_000),
+            Err(Refusal::DelegationExpired)
+        );
+        let revoked = Delegation {
+            revoked: true,
+            ..any.clone()
+        };
+        assert_eq!(
+            holds(Space::Open, &open, &revoked, 0),
+            Err(Refusal::DelegationRevoked)
+        );
+        let other = delegation(&[Section::Measures], Some("10000000099"));
+        assert_eq!(
+            holds(Space::Open, &open, &other, 0),
+            Err(Refusal::DelegationForAnother)
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, ApiState};
+use officine_policy::habilitation::Space;
+
 use crate::audit::{Actor, Event, Outcome};
 use crate::auth::{PatientIdentity, ProfessionalIdentity};
 use crate::listing::releases;
@@ -192,12 +194,10 @@ pub async fn launch(
     // A patient unknown, unwilling or closed answers alike: the refusal
     // says nothing of whether the patient exists.
     let known = db.patient_exists(&patient).await?;
-    let refusal = if !known || crate::professionals::is_closed(db, &patient).await? {
+    let (space, overrides) = crate::professionals::rules(db, &patient).await?;
+    let refusal = if !known || space == Space::Closed {
         Some("no grant of this patient allows it")
-    } else if crate::professionals::overrides(db, &patient)
-        .await?
-        .is_blocked(&rpps)
-    {
+    } else if overrides.is_blocked(&rpps) {
         Some("the patient blocked this professional")
     } else if crate::consent::for_invocation(db, &patient, &service, now_millis())
         .await?

@@ -47,6 +47,31 @@ fn professional<'a>(view: &View<'a>) -> Result<(&'a SignedIn, &'a Professional),
     }
 }
 
+/// The delegation `id` this professional holds, with the patient's rules
+/// about professionals; or the answer when they hold none by that id.
+async fn held(
+    state: &ApiState,
+    view: &View<'_>,
+    id: &str,
+    rpps: &str,
+) -> Result<(StoredDelegation, Space, habilitation::Overrides), Response> {
+    let stored = match professionals::delegation_for(&state.db, id, rpps).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => {
+            return Err(layout::problem(
+                view,
+                StatusCode::NOT_FOUND,
+                view.lang.text().no_such_delegation,
+            ));
+        }
+        Err(error) => return Err(super::unavailable(&error)),
+    };
+    let (space, overrides) = professionals::rules(&state.db, &stored.patient)
+        .await
+        .map_err(|error| super::unavailable(&error))?;
+    Ok((stored, space, overrides))
+}
+
 fn section_path(delegation: &str, kind: Kind) -> String {
     format!("/pro/acces/{delegation}/{}", kind.section().as_str())
 }
@@ -252,19 +277,11 @@ async fn render_section(
         return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_section);
     };
     let rpps = professional.rpps.as_str();
-    let stored = match professionals::delegation_for(&state.db, id, rpps).await {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_delegation),
-        Err(error) => return super::unavailable(&error),
+    let (stored, space, overrides) = match held(state, &view, id, rpps).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let patient = stored.patient.clone();
-    let (space, overrides) = match tokio::try_join!(
-        professionals::is_closed(&state.db, &patient),
-        professionals::overrides(&state.db, &patient),
-    ) {
-        Ok((closed, overrides)) => (if closed { Space::Closed } else { Space::Open }, overrides),
-        Err(error) => return super::unavailable(&error),
-    };
     let reader = habilitation::Professional {
         rpps,
         profession: professional.profession.as_str(),
@@ -455,20 +472,11 @@ pub async fn write(
         return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_section);
     };
     let rpps = professional.rpps.as_str();
-    let stored = match professionals::delegation_for(&state.db, &id, rpps).await {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return layout::problem(&view, StatusCode::NOT_FOUND, text.no_such_delegation),
-        Err(error) => return super::unavailable(&error),
+    let (stored, space, overrides) = match held(&state, &view, &id, rpps).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let patient = stored.patient.clone();
-    let (closed, overrides) = match tokio::try_join!(
-        professionals::is_closed(&state.db, &patient),
-        professionals::overrides(&state.db, &patient),
-    ) {
-        Ok(found) => found,
-        Err(error) => return super::unavailable(&error),
-    };
-    let space = if closed { Space::Closed } else { Space::Open };
     let reader = habilitation::Professional {
         rpps,
         profession: professional.profession.as_str(),
