@@ -55,7 +55,7 @@ struct Cache {
     generation: i64,
     /// By service and component: the same binary may be submitted under
     /// several services, each judged by its own release.
-    verdicts: HashMap<(ServiceId, Sha256Digest), Result<(), NotServable>>,
+    verdicts: HashMap<ServiceId, HashMap<Sha256Digest, Result<(), NotServable>>>,
 }
 
 /// The listing check, shared by a host's invocations.
@@ -99,7 +99,6 @@ impl ListingCheck {
         service: &ServiceId,
         digest: &Sha256Digest,
     ) -> Result<(), NotServable> {
-        let key = (service.clone(), *digest);
         let generation = self.generation().await?;
         self.seen.store(generation, Ordering::Release);
         {
@@ -108,7 +107,8 @@ impl ListingCheck {
                 cache.verdicts.clear();
                 cache.generation = generation;
             }
-            if let Some(verdict) = cache.verdicts.get(&key) {
+            // Looked up by reference: nothing is allocated on a hit.
+            if let Some(verdict) = cache.verdicts.get(service).and_then(|v| v.get(digest)) {
                 return verdict.clone();
             }
         }
@@ -118,7 +118,11 @@ impl ListingCheck {
             // Filled at the generation read above: if it moved meanwhile,
             // the next check drops this entry.
             if cache.generation == generation {
-                cache.verdicts.insert(key, verdict.clone());
+                cache
+                    .verdicts
+                    .entry(service.clone())
+                    .or_default()
+                    .insert(*digest, verdict.clone());
             }
         }
         verdict
