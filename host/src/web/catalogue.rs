@@ -117,11 +117,11 @@ pub async fn page(
             ("device", &query.device),
         ],
     };
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     let text = lang.text();
     let Some(filters) = Filters::parse(&query) else {
         let main = html! {

@@ -48,11 +48,10 @@ pub async fn page(
     Query(query): Query<DataQuery>,
 ) -> Response {
     let here = Here::at("/mes-delegations");
-    let lang = match layout::lang(query.lang(), &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(query.lang(), visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
     render(&state, &view, None, None, StatusCode::OK).await
 }
 
@@ -340,11 +339,10 @@ pub async fn closing(
     Query(query): Query<DataQuery>,
 ) -> Response {
     let here = Here::at("/mon-espace/fermer");
-    let lang = match layout::lang(query.lang(), &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(query.lang(), visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
     render_closing(&state, &view, None, StatusCode::OK).await
 }
 

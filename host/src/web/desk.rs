@@ -63,8 +63,7 @@ fn desk_view<'a>(
     here: Here<'a>,
     lang: &str,
 ) -> Result<(View<'a>, &'a SignedIn), Response> {
-    let lang = layout::lang(lang, &here)?;
-    let view = View::new(lang, visitor.signed_in(), here);
+    let view = View::asked(lang, visitor.signed_in(), here)?;
     let signed_in = regulator(&view)?;
     Ok((view, signed_in))
 }
@@ -171,11 +170,11 @@ pub async fn release(
 ) -> Response {
     let path = format!("/bureau/versions/{name}");
     let here = Here::at(&path);
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     let done = (!query.fait.is_empty()).then(|| text::step_done(lang, &query.fait));
     render_release(&state, &view, &name, done.as_deref(), None, StatusCode::OK).await
 }

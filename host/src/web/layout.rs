@@ -38,6 +38,21 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The view of a page asked in the language `code`, or the page that
+    /// says the language is unknown.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the error is the answer, built once and returned at once"
+    )]
+    pub fn asked(
+        code: &str,
+        visitor: Option<&'a SignedIn>,
+        here: Here<'a>,
+    ) -> Result<View<'a>, Response> {
+        let lang = lang(code, &here)?;
+        Ok(View::new(lang, visitor, here))
+    }
+
     /// A link to `path` of the platform, in this page's language.
     pub fn link(&self, path: &str) -> String {
         let separator = if path.contains('?') { '&' } else { '?' };

@@ -68,11 +68,11 @@ pub async fn services(
         path: "/mes-services",
         query: Vec::new(),
     };
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     let text = lang.text();
     let done = [
         (&query.accorde, text.granted),
@@ -343,11 +343,11 @@ pub async fn accesses(
             ("au", &query.au),
         ],
     };
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     let (_, patient) = match patient(&view) {
         Ok(found) => found,
         Err(response) => return response,

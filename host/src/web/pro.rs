@@ -83,11 +83,10 @@ pub async fn home(
     Query(query): Query<DataQuery>,
 ) -> Response {
     let here = Here::at("/pro");
-    let lang = match layout::lang(query.lang(), &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(query.lang(), visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
     render_home(&state, &view, None, StatusCode::OK).await
 }
 

@@ -288,11 +288,11 @@ pub(super) fn tabs(
 /// A patient's data page, its read recorded as theirs.
 async fn data_page(state: &ApiState, visitor: &Visitor, query: &DataQuery, kind: Kind) -> Response {
     let here = Here::at(kind.path());
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     let (signed_in, patient) = match super::patient::patient(&view) {
         Ok((signed_in, patient)) => (signed_in, patient.subject.clone()),
         Err(response) => return response,

@@ -31,11 +31,10 @@ pub async fn page(
         path: &path,
         query: Vec::new(),
     };
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
     render(&state, &view, &service, None).await
 }
 

@@ -85,11 +85,11 @@ pub async fn page(
         path: "/connexion",
         query: vec![("retour", query.retour.as_str())],
     };
-    let lang = match layout::lang(&query.lang, &here) {
-        Ok(lang) => lang,
+    let view = match View::asked(&query.lang, visitor.signed_in(), here) {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let view = View::new(lang, visitor.signed_in(), here);
+    let lang = view.lang;
     // A sign-in comes back to the platform's origin: begin it there, so
     // that its cookie is there too.
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
