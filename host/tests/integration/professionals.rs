@@ -38,6 +38,21 @@ async fn delegate(patient: &mut Browser<'_>, sections: &[&str], rpps: &str) -> S
     shown_code(&page)
 }
 
+/// Blocks `rpps` from the patient's page, or lifts the block.
+async fn set_blocked(patient: &mut Browser<'_>, rpps: &str, blocked: bool) {
+    let (_, _, page) = patient.get("/mes-delegations").await;
+    let csrf = hidden(&page, "csrf");
+    let (path, rpps_field) = if blocked {
+        ("/mes-delegations/blocages".to_owned(), Some(rpps))
+    } else {
+        (format!("/mes-delegations/blocages/{rpps}/lever"), None)
+    };
+    let mut form = vec![("csrf", csrf.as_str()), ("lang", "fr")];
+    form.extend(rpps_field.map(|rpps| ("rpps", rpps)));
+    let (status, _, page) = patient.post(&path, &form).await;
+    assert_eq!(status, 303, "{page}");
+}
+
 /// Enters `code` as `professional`; returns the answer.
 async fn enter(professional: &mut Browser<'_>, code: &str) -> (u16, String, String) {
     let (_, _, page) = professional.get("/pro").await;
@@ -222,23 +237,11 @@ async fn a_delegation_code_opens_exactly_its_sections_to_one_professional_until_
     // A patient's block wins over the delegation; lifting it restores it.
     let (_, _, page) = patient.get("/mes-delegations").await;
     let csrf = hidden(&page, "csrf");
-    let (status, _, _) = patient
-        .post(
-            "/mes-delegations/blocages",
-            &[("csrf", &csrf), ("lang", "fr"), ("rpps", DOCTOR_RPPS)],
-        )
-        .await;
-    assert_eq!(status, 303);
+    set_blocked(&mut patient, DOCTOR_RPPS, true).await;
     let (status, _, page) = doctor.get(&location).await;
     assert_eq!(status, 403, "{page}");
     assert!(page.contains("le patient vous a bloqué"), "{page}");
-    let (status, _, _) = patient
-        .post(
-            &format!("/mes-delegations/blocages/{DOCTOR_RPPS}/lever"),
-            &[("csrf", &csrf), ("lang", "fr")],
-        )
-        .await;
-    assert_eq!(status, 303);
+    set_blocked(&mut patient, DOCTOR_RPPS, false).await;
     let (status, _, _) = doctor.get(&location).await;
     assert_eq!(status, 200);
 
@@ -510,13 +513,7 @@ async fn a_professional_opens_a_service_in_the_patients_context_within_their_rul
     // Their block stops the open session at once, and any new launch.
     let (_, _, page) = patient.get("/mes-delegations").await;
     let csrf = hidden(&page, "csrf");
-    let (status, _, _) = patient
-        .post(
-            "/mes-delegations/blocages",
-            &[("csrf", &csrf), ("lang", "fr"), ("rpps", DOCTOR_RPPS)],
-        )
-        .await;
-    assert_eq!(status, 303);
+    set_blocked(&mut patient, DOCTOR_RPPS, true).await;
     let (status, _, page) = browser.send("GET", &site, "/", &[], "").await;
     assert_eq!(status, 403, "{page}");
     let (status, _, refused) = server
@@ -531,13 +528,7 @@ async fn a_professional_opens_a_service_in_the_patients_context_within_their_rul
     assert!(refused.contains("blocked"), "{refused}");
 
     // Without a grant, no launch.
-    let (status, _, _) = patient
-        .post(
-            &format!("/mes-delegations/blocages/{DOCTOR_RPPS}/lever"),
-            &[("csrf", &csrf), ("lang", "fr")],
-        )
-        .await;
-    assert_eq!(status, 303);
+    set_blocked(&mut patient, DOCTOR_RPPS, false).await;
     let (status, _, _) = patient
         .post(
             &format!("/mes-services/{tracker}/retirer"),
