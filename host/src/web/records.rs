@@ -131,7 +131,11 @@ pub(super) async fn read(
     let open_document = |id: &str| reply.map(|_| format!("/mes-donnees/documents/{id}"));
     let db = &state.db;
     let text = lang.text();
-    let names = service_names(state).await?;
+    // Services' names, for the kinds that say who wrote each row.
+    let names = match kind {
+        Kind::Measures | Kind::Agenda => service_names(state).await?,
+        Kind::Documents | Kind::Messages => Default::default(),
+    };
     let written_by = |origin, service: Option<&str>| written_by(lang, origin, service, &names);
     Ok(match kind {
         Kind::Measures => {
